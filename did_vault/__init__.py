@@ -1,0 +1,1 @@
+"""did_vault: a self-sovereign identity wallet (keys, DIDs, encrypted storage)."""

@@ -1,0 +1,195 @@
+"""Every error did_vault raises on purpose, each with a stable machine-readable code.
+
+The tree (codes in brackets; every code is documented in ``specs/problems.md``)::
+
+    DidVaultError                              [vault.error]
+    ├── MalformedInputError                    [input.malformed]
+    │   ├── InvalidDIDError                    [did.invalid]
+    │   ├── InvalidDIDURLError                 [did.url-invalid]
+    │   ├── InvalidDIDDocumentError            [did.document-invalid]
+    │   ├── InvalidEncodingError               [encoding.invalid]
+    │   └── InvalidKeyError                    [key.invalid]
+    ├── UnsupportedError                       [input.unsupported]
+    │   ├── UnsupportedDIDMethodError          [did.method-unsupported]
+    │   └── UnsupportedAlgorithmError          [key.algorithm-unsupported]
+    ├── VerificationError                      [verification.failed]
+    │   └── InvalidSignatureError              [proof.signature-invalid]
+    ├── ResolutionError                        [did.resolution-failed]
+    │   ├── DIDNotFoundError                   [did.not-found]
+    │   ├── ForbiddenHostError                 [did.host-forbidden]
+    │   ├── ResponseTooLargeError              [did.response-too-large]
+    │   └── VerificationMethodNotFoundError    [did.verification-method-not-found]
+    └── KeystoreError                          [keystore.error]
+        ├── KeystoreUnlockError                [keystore.unlock-failed]
+        ├── KeystoreLockedError                [keystore.locked]
+        ├── KeystoreNotFoundError              [keystore.not-found]
+        ├── KeystoreExistsError                [keystore.exists]
+        ├── WeakKDFParametersError             [keystore.kdf-too-weak]
+        ├── AliasExistsError                   [wallet.alias-exists]
+        └── AliasNotFoundError                 [wallet.alias-not-found]
+
+Caller mistakes (wrong type, missing argument) stay ``TypeError``/``ValueError``,
+outside this tree. The ``context`` of an error is JSON-safe and never holds a secret:
+no key material, passphrase or plaintext ever goes into an error.
+"""
+
+from typing import ClassVar
+
+
+class DidVaultError(Exception):
+    """Base of every error did_vault raises on purpose."""
+
+    code: ClassVar[str] = "vault.error"
+    title: ClassVar[str] = "Wallet error"
+
+    def __init__(self, detail: str, **context: str | int) -> None:
+        super().__init__(detail)
+        self.detail, self.context = detail, context  # context: JSON-safe, never secrets
+
+    def to_dict(self) -> dict[str, object]:
+        """The error as a JSON-safe problem body (RFC 9457 members plus ``code``)."""
+        body: dict[str, object] = {
+            "code": self.code,
+            "title": self.title,
+            "detail": self.detail,
+        }
+        if self.context:
+            body["context"] = dict(self.context)
+        return body
+
+
+# --- malformed input: the caller sent something that cannot be right -------------
+
+
+class MalformedInputError(DidVaultError):
+    code = "input.malformed"
+    title = "Malformed input"
+
+
+class InvalidDIDError(MalformedInputError):
+    code = "did.invalid"
+    title = "Invalid DID"
+
+
+class InvalidDIDURLError(MalformedInputError):
+    code = "did.url-invalid"
+    title = "Invalid DID URL"
+
+
+class InvalidDIDDocumentError(MalformedInputError):
+    code = "did.document-invalid"
+    title = "Invalid DID document"
+
+
+class InvalidEncodingError(MalformedInputError):
+    code = "encoding.invalid"
+    title = "Invalid encoding"
+
+
+class InvalidKeyError(MalformedInputError):
+    code = "key.invalid"
+    title = "Invalid key"
+
+
+# --- well-formed but not supported here -------------------------------------------
+
+
+class UnsupportedError(DidVaultError):
+    code = "input.unsupported"
+    title = "Unsupported input"
+
+
+class UnsupportedDIDMethodError(UnsupportedError):
+    code = "did.method-unsupported"
+    title = "Unsupported DID method"
+
+
+class UnsupportedAlgorithmError(UnsupportedError):
+    code = "key.algorithm-unsupported"
+    title = "Unsupported key algorithm"
+
+
+# --- checked, and the answer is no ------------------------------------------------
+
+
+class VerificationError(DidVaultError):
+    code = "verification.failed"
+    title = "Verification failed"
+
+
+class InvalidSignatureError(VerificationError):
+    code = "proof.signature-invalid"
+    title = "Invalid signature"
+
+
+# --- could not check: the input may be fine ---------------------------------------
+
+
+class ResolutionError(DidVaultError):
+    code = "did.resolution-failed"
+    title = "DID resolution failed"
+
+
+class DIDNotFoundError(ResolutionError):
+    code = "did.not-found"
+    title = "DID not found"
+
+
+class ForbiddenHostError(ResolutionError):
+    code = "did.host-forbidden"
+    title = "Host refused"
+
+
+class ResponseTooLargeError(ResolutionError):
+    code = "did.response-too-large"
+    title = "Response too large"
+
+
+class VerificationMethodNotFoundError(ResolutionError):
+    code = "did.verification-method-not-found"
+    title = "Verification method not found"
+
+
+# --- the owner's encrypted wallet -------------------------------------------------
+
+
+class KeystoreError(DidVaultError):
+    code = "keystore.error"
+    title = "Wallet storage error"
+
+
+class KeystoreUnlockError(KeystoreError):
+    """Wrong passphrase or a damaged file: deliberately one error, no reason given."""
+
+    code = "keystore.unlock-failed"
+    title = "Wallet could not be unlocked"
+
+
+class KeystoreLockedError(KeystoreError):
+    code = "keystore.locked"
+    title = "Wallet in use"
+
+
+class KeystoreNotFoundError(KeystoreError):
+    code = "keystore.not-found"
+    title = "No wallet"
+
+
+class KeystoreExistsError(KeystoreError):
+    code = "keystore.exists"
+    title = "Wallet already exists"
+
+
+class WeakKDFParametersError(KeystoreError):
+    code = "keystore.kdf-too-weak"
+    title = "Key derivation too weak"
+
+
+class AliasExistsError(KeystoreError):
+    code = "wallet.alias-exists"
+    title = "Alias already in use"
+
+
+class AliasNotFoundError(KeystoreError):
+    code = "wallet.alias-not-found"
+    title = "No such alias"
