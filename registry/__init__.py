@@ -1,0 +1,1 @@
+"""registry: the ownership registry service (FastAPI + SQLModel)."""
