@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
+from sqlalchemy.exc import IntegrityError
 
 
 def _scratch_table() -> tuple[MetaData, Table]:
@@ -28,9 +29,13 @@ def test_store_commits_reads_back_and_rolls_back(engine: Engine) -> None:
         with engine.begin() as connection:
             connection.execute(table.insert().values(id=1, name="bike"))
 
-        with pytest.raises(RuntimeError), engine.begin() as connection:
-            connection.execute(table.insert().values(id=2, name="watch"))
-            raise RuntimeError("abort the transaction")
+        def insert_then_fail() -> None:
+            with engine.begin() as connection:
+                connection.execute(table.insert().values(id=2, name="watch"))
+                raise RuntimeError("abort the transaction")
+
+        with pytest.raises(RuntimeError):
+            insert_then_fail()
 
         with engine.connect() as connection:
             names = connection.execute(select(table.c.name)).scalars().all()
@@ -40,16 +45,19 @@ def test_store_commits_reads_back_and_rolls_back(engine: Engine) -> None:
 
 
 def test_store_enforces_unique_constraint_without_partial_write(engine: Engine) -> None:
-    from sqlalchemy.exc import IntegrityError
-
     metadata, table = _scratch_table()
     metadata.create_all(engine)
     try:
         with engine.begin() as connection:
             connection.execute(table.insert().values(id=1, name="tv"))
-        with pytest.raises(IntegrityError), engine.begin() as connection:
-            connection.execute(table.insert().values(id=2, name="phone"))
-            connection.execute(table.insert().values(id=3, name="tv"))
+
+        def insert_duplicate() -> None:
+            with engine.begin() as connection:
+                connection.execute(table.insert().values(id=2, name="phone"))
+                connection.execute(table.insert().values(id=3, name="tv"))
+
+        with pytest.raises(IntegrityError):
+            insert_duplicate()
         with engine.connect() as connection:
             rows = connection.execute(select(table.c.id).order_by(table.c.id)).all()
         assert [row.id for row in rows] == [1]
