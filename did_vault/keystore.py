@@ -73,7 +73,7 @@ _GENERIC_UNLOCK_DETAIL = "wrong passphrase or damaged file"
 
 
 class ContainerKind(StrEnum):
-    """What a container holds; each kind has own magic: none passes for another."""
+    """What a container holds. Each kind has its own magic: none passes for another."""
 
     WALLET = "wallet"
     BACKUP = "backup"
