@@ -63,7 +63,9 @@ def test_rfc8032_signature_matches_the_vector_exactly(vector: dict[str, Any]) ->
 def test_rfc8032_signature_verifies_with_each_backend(
     vector: dict[str, Any], backend: VerifyBackend
 ) -> None:
-    public = PublicKey.from_raw(KeyAlgorithm.ED25519, bytes.fromhex(vector["public_key"]))
+    public = PublicKey.from_raw(
+        KeyAlgorithm.ED25519, bytes.fromhex(vector["public_key"])
+    )
     public.verify(
         bytes.fromhex(vector["signature"]),
         bytes.fromhex(vector["message"]),

@@ -64,9 +64,7 @@ def test_multibase_decode_returns_the_vector_bytes(vector: dict[str, Any]) -> No
     assert multibase_decode(vector["encoded"]) == bytes.fromhex(vector["decoded_hex"])
 
 
-@pytest.mark.parametrize(
-    "vector", [pytest.param(v, id=v["name"]) for v in UNSUPPORTED]
-)
+@pytest.mark.parametrize("vector", [pytest.param(v, id=v["name"]) for v in UNSUPPORTED])
 def test_multibase_decode_refuses_encodings_it_does_not_implement(
     vector: dict[str, Any],
 ) -> None:
