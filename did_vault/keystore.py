@@ -118,6 +118,15 @@ class KDFParameters:
         if problem is not None:
             raise ValueError(problem)
 
+    def describe(self) -> dict[str, str | int]:
+        """The parameters as a JSON-safe mapping (for display; holds no secret)."""
+        return {
+            "algorithm": "argon2id",
+            "time_cost": self.time_cost,
+            "memory_cost_kib": self.memory_cost_kib,
+            "parallelism": self.parallelism,
+        }
+
     def meets(self, floor: "KDFParameters") -> bool:
         """True if these parameters cost an attacker at least as much as ``floor``.
 

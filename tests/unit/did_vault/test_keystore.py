@@ -608,3 +608,12 @@ def test_unseal_file_of_a_missing_file_is_not_found(tmp_path):
     with pytest.raises(KeystoreNotFoundError) as exc_info:
         unseal_file(tmp_path / "nope", PASSPHRASE, kind=ContainerKind.BACKUP)
     assert exc_info.value.code == "keystore.not-found"
+
+
+def test_describe_is_json_safe():
+    assert KDFParameters.PRODUCTION.describe() == {
+        "algorithm": "argon2id",
+        "time_cost": 3,
+        "memory_cost_kib": 65536,
+        "parallelism": 4,
+    }
