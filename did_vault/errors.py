@@ -8,17 +8,28 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
     │   ├── InvalidDIDURLError                 [did.url-invalid]
     │   ├── InvalidDIDDocumentError            [did.document-invalid]
     │   ├── InvalidEncodingError               [encoding.invalid]
-    │   └── InvalidKeyError                    [key.invalid]
+    │   ├── InvalidKeyError                    [key.invalid]
+    │   └── InvalidStatusEntryError            [status.entry-invalid]
     ├── UnsupportedError                       [input.unsupported]
     │   ├── UnsupportedDIDMethodError          [did.method-unsupported]
-    │   └── UnsupportedAlgorithmError          [key.algorithm-unsupported]
+    │   ├── UnsupportedAlgorithmError          [key.algorithm-unsupported]
+    │   └── UnsupportedStatusError             [status.unsupported]
     ├── VerificationError                      [verification.failed]
-    │   └── InvalidSignatureError              [proof.signature-invalid]
+    │   ├── InvalidSignatureError              [proof.signature-invalid]
+    │   ├── CredentialRevokedError             [credential.revoked]
+    │   ├── CredentialSuspendedError           [credential.suspended]
+    │   ├── StatusListInvalidError             [status.list-invalid]
+    │   │   ├── StatusListTooShortError        [status.list-too-short]
+    │   │   ├── StatusListTooLargeError        [status.list-too-large]
+    │   │   └── StatusListExpiredError         [status.list-expired]
+    │   ├── StatusIndexOutOfRangeError         [status.index-out-of-range]
+    │   └── StatusPurposeMismatchError         [status.purpose-mismatch]
     ├── ResolutionError                        [did.resolution-failed]
     │   ├── DIDNotFoundError                   [did.not-found]
     │   ├── ForbiddenHostError                 [did.host-forbidden]
     │   ├── ResponseTooLargeError              [did.response-too-large]
-    │   └── VerificationMethodNotFoundError    [did.verification-method-not-found]
+    │   ├── VerificationMethodNotFoundError    [did.verification-method-not-found]
+    │   └── StatusUnavailableError             [status.unavailable]
     └── KeystoreError                          [keystore.error]
         ├── KeystoreUnlockError                [keystore.unlock-failed]
         ├── KeystoreLockedError                [keystore.locked]
@@ -148,6 +159,64 @@ class ResponseTooLargeError(ResolutionError):
 class VerificationMethodNotFoundError(ResolutionError):
     code = "did.verification-method-not-found"
     title = "Verification method not found"
+
+
+# --- status lists -----------------------------------------------------------------
+
+
+class InvalidStatusEntryError(MalformedInputError):
+    code = "status.entry-invalid"
+    title = "Invalid status entry"
+
+
+class UnsupportedStatusError(UnsupportedError):
+    code = "status.unsupported"
+    title = "Unsupported status mechanism"
+
+
+class CredentialRevokedError(VerificationError):
+    code = "credential.revoked"
+    title = "Credential revoked"
+
+
+class CredentialSuspendedError(VerificationError):
+    code = "credential.suspended"
+    title = "Credential suspended"
+
+
+class StatusListInvalidError(VerificationError):
+    code = "status.list-invalid"
+    title = "Invalid status list"
+
+
+class StatusListTooShortError(StatusListInvalidError):
+    code = "status.list-too-short"
+    title = "Status list too short"
+
+
+class StatusListTooLargeError(StatusListInvalidError):
+    code = "status.list-too-large"
+    title = "Status list too large"
+
+
+class StatusListExpiredError(StatusListInvalidError):
+    code = "status.list-expired"
+    title = "Status list expired"
+
+
+class StatusIndexOutOfRangeError(VerificationError):
+    code = "status.index-out-of-range"
+    title = "Status index out of range"
+
+
+class StatusPurposeMismatchError(VerificationError):
+    code = "status.purpose-mismatch"
+    title = "Status purpose mismatch"
+
+
+class StatusUnavailableError(ResolutionError):
+    code = "status.unavailable"
+    title = "Status list unavailable"
 
 
 # --- the owner's encrypted wallet -------------------------------------------------
