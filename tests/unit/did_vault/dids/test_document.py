@@ -21,7 +21,7 @@ ED = PrivateKey(KeyAlgorithm.ED25519, bytes(32)).public_key
 P256 = PrivateKey(KeyAlgorithm.P256, bytes(31) + b"\x01").public_key
 
 
-def _vm(fragment: str, **extra) -> dict:
+def _vm(fragment: str, **extra: object) -> dict[str, object]:
     return {
         "id": f"{DID}#{fragment}",
         "type": "Multikey",
@@ -73,7 +73,7 @@ def test_documents_are_frozen():
     document = _document()
 
     with pytest.raises(ValueError, match="frozen"):
-        document.id = "did:example:other"  # type: ignore[misc]
+        document.id = "did:example:other"
 
 
 BAD_DOCUMENTS = {
@@ -120,7 +120,7 @@ BAD_DOCUMENTS = {
 )
 def test_from_json_rejects_invalid_documents_with_document_invalid(data):
     with pytest.raises(InvalidDIDDocumentError) as exc_info:
-        DIDDocument.from_json(data)  # type: ignore[arg-type]
+        DIDDocument.from_json(data)
 
     assert exc_info.value.code == "did.document-invalid"
 

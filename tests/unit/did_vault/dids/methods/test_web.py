@@ -119,7 +119,7 @@ def test_create_did_web_rejects_bad_parts_with_did_invalid(domain, path, port):
 
 def test_create_did_web_refuses_a_string_path():
     with pytest.raises(TypeError):
-        create_did_web("example.com", "user")  # type: ignore[arg-type]
+        create_did_web("example.com", "user")
 
 
 def test_build_did_web_document_lists_each_key_under_the_relationships():
@@ -185,7 +185,8 @@ def test_build_did_web_document_rejects_an_unknown_relationship():
 
 class StaticFetcher:
     def __init__(self, body: bytes = b"", error: Exception | None = None) -> None:
-        self.body, self.error, self.urls = body, error, []
+        self.body, self.error = body, error
+        self.urls: list[str] = []
 
     def fetch(self, url: str) -> bytes:
         self.urls.append(url)
