@@ -17,7 +17,11 @@ from did_vault.dids.document import (
     DIDDocument,
     VerificationMethod,
 )
-from did_vault.errors import InvalidDIDError, UnsupportedDIDMethodError
+from did_vault.errors import (
+    InvalidDIDError,
+    InvalidKeyError,
+    UnsupportedDIDMethodError,
+)
 from did_vault.keys import KeyAlgorithm, PublicKey
 
 METHOD = "key"
@@ -71,7 +75,10 @@ def resolve_did_key(did: DID | str) -> DIDDocument:
     )
     key_agreement: list[str | VerificationMethod] | None = None
     if public_key.algorithm is KeyAlgorithm.ED25519:
-        x25519 = public_key.to_x25519_multikey()
+        try:
+            x25519 = public_key.to_x25519_multikey()
+        except ValueError as exc:  # y = 1, the identity point: no Montgomery form
+            raise InvalidKeyError("the Ed25519 key has no X25519 equivalent") from exc
         key_agreement = [
             VerificationMethod(
                 id=f"{identifier}#{x25519}",

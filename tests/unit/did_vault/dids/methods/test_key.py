@@ -119,6 +119,7 @@ BAD_DIDS = {
         _did(P256_PUB, b"\x02" + (1).to_bytes(32, "big")),
         "key.invalid",
     ),
+    "ed25519-identity-point": (_did(ED25519_PUB, b"\x01" + bytes(31)), "key.invalid"),
     "p256-bad-prefix": (_did(P256_PUB, b"\x05" + bytes(32)), "key.invalid"),
     "not-base58-alphabet": ("did:key:z0OIl", "encoding.invalid"),
     "truncated-varint": ("did:key:" + base58btc_encode(b"\xff"), "encoding.invalid"),
