@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 run: install
-	$(PY) -m demo
+	$(PY) -m cli.demo
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -19,8 +20,8 @@ class Output:
 
     def __init__(self, *, as_json: bool) -> None:
         self.as_json = as_json
-        self._out = Console(highlight=False, soft_wrap=True)
-        self._err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self._out = Console(highlight=False, soft_wrap=True, emoji=False)
+        self._err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
     def emit_json(self, document: Any) -> None:
         print(json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False))
@@ -37,7 +38,7 @@ class Output:
         for key, value in document.items():
             if isinstance(value, Mapping | list):
                 value = json.dumps(value, indent=2)
-            self._out.print(f"[bold]{key}[/bold]: {value}")
+            self._out.print(f"[bold]{escape(str(key))}[/bold]: {escape(str(value))}")
 
     def document(self, document: Mapping[str, Any]) -> None:
         """A JSON document (e.g. a DID document), pretty-printed in both modes."""
@@ -74,23 +75,21 @@ class Output:
         if self.as_json:
             self.emit_json(problem)
             return
-        self._err.print(
-            f"[bold red]error[/bold red] [{problem['code']}]: {problem['detail']}",
-            markup=True,
-        )
+        code, detail = escape(str(problem["code"])), escape(str(problem["detail"]))
+        self._err.print(f"[bold red]error[/bold red] \\[{code}]: {detail}")
         hint = problem.get("hint")
         if hint:
-            self._err.print(f"hint: {hint}")
+            self._err.print(f"hint: {escape(str(hint))}")
 
     def warning(self, text: str) -> None:
         """A warning, always on stderr so that stdout stays one JSON document."""
-        self._err.print(f"[yellow]warning[/yellow]: {text}")
+        self._err.print(f"[yellow]warning[/yellow]: {escape(text)}")
 
     def heading(self, text: str) -> None:
-        self._out.print(f"\n[bold cyan]{text}[/bold cyan]")
+        self._out.print(f"\n[bold cyan]{escape(text)}[/bold cyan]")
 
     def step(self, text: str) -> None:
-        self._out.print(f"[bold]{text}[/bold]", markup=True)
+        self._out.print(f"[bold]{escape(text)}[/bold]")
 
     def detail(self, text: str, *, seconds: float, exit_code: int) -> None:
         self._out.print(text, markup=False)

@@ -55,6 +55,15 @@ class KeyAlgorithm(StrEnum):
         return ED25519_PRIV if self is KeyAlgorithm.ED25519 else P256_PRIV
 
 
+def _algorithm(value: object) -> KeyAlgorithm:
+    try:
+        return KeyAlgorithm(value)
+    except ValueError as exc:
+        raise UnsupportedAlgorithmError(
+            "key algorithm not supported", algorithm=str(value)
+        ) from exc
+
+
 _BY_PUBLIC_CODEC = {alg.public_codec: alg for alg in KeyAlgorithm}
 _BY_PRIVATE_CODEC = {alg.private_codec: alg for alg in KeyAlgorithm}
 
@@ -117,6 +126,7 @@ class PublicKey:
     raw: bytes
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "algorithm", _algorithm(self.algorithm))
         if self.algorithm is KeyAlgorithm.ED25519:
             if len(self.raw) != ed25519.PUBLIC_KEY_SIZE:
                 raise InvalidKeyError(
@@ -124,6 +134,8 @@ class PublicKey:
                 )
             if not ed25519.is_on_curve(self.raw):
                 raise InvalidKeyError("the Ed25519 public key is not a curve point")
+            if ed25519.has_small_order(self.raw):
+                raise InvalidKeyError("the Ed25519 public key is a small-order point")
         else:
             if len(self.raw) != p256.COMPRESSED_SIZE:
                 raise InvalidKeyError(
@@ -249,6 +261,7 @@ class PrivateKey:
     public_key: PublicKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "algorithm", _algorithm(self.algorithm))
         if len(self.secret) != 32:
             raise InvalidKeyError(
                 f"an {self.algorithm.value} private key is 32 bytes",

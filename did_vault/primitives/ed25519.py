@@ -89,9 +89,13 @@ def _decode_y(public: bytes) -> tuple[int, int] | None:
 
 def is_on_curve(public: bytes) -> bool:
     """True if the bytes decode to a point of edwards25519 (RFC 8032 §5.1.3)."""
+    return _decompress(public) is not None
+
+
+def _decompress(public: bytes) -> tuple[int, int] | None:
     decoded = _decode_y(public)
     if decoded is None:
-        return False
+        return None
     y, sign_bit = decoded
     u = (y * y - 1) % _P
     v = (_D * y * y + 1) % _P
@@ -102,8 +106,36 @@ def is_on_curve(public: bytes) -> bool:
     elif vx2 == (-u) % _P:
         x = (x * _SQRT_M1) % _P
     else:
+        return None
+    if x == 0 and sign_bit == 1:
+        return None
+    if x & 1 != sign_bit:
+        x = _P - x
+    return x, y
+
+
+def _double(x: int, y: int) -> tuple[int, int]:
+    # Complete twisted Edwards addition (a = -1) of a point with itself.
+    xy = x * y % _P
+    t = _D * xy * xy % _P
+    x3 = 2 * xy * pow((1 + t) % _P, _P - 2, _P) % _P
+    y3 = (y * y + x * x) * pow((1 - t) % _P, _P - 2, _P) % _P
+    return x3, y3
+
+
+def has_small_order(public: bytes) -> bool:
+    """True if the point's order divides 8 (the identity and the torsion points).
+
+    Such keys let one signature verify for many messages under OpenSSL's cofactorless
+    check, so they are refused on import. False for bytes that are not a point.
+    """
+    point = _decompress(public)
+    if point is None:
         return False
-    return not (x == 0 and sign_bit == 1)
+    x, y = point
+    for _ in range(3):
+        x, y = _double(x, y)
+    return x == 0 and y == 1
 
 
 def to_x25519_public(public: bytes) -> bytes:

@@ -780,7 +780,7 @@ def test_public_key_from_raw_fails_only_with_did_vault_errors(
         PublicKey.from_raw(algorithm, raw)
 
 
-# --- known defects (xfail until did_vault.keys is fixed) -----------------------------
+# --- defects found by these tests, fixed in did_vault.keys ------------------------------
 
 # Ed25519 points of small order (RFC 8032 §5.1.3 decodes them fine): the identity
 # (y = 1, order 1), (0, -1) (y = p - 1, order 2) and (±sqrt(-1), 0) (y = 0, order 4).
@@ -797,21 +797,12 @@ def test_small_order_points_are_not_valid_keys_for_libsodium(raw: bytes) -> None
     assert not nacl.bindings.crypto_core_ed25519_is_valid_point(raw)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PublicKey accepts small-order Ed25519 points (only is_on_curve is checked)",
-)
 @pytest.mark.parametrize("raw", SMALL_ORDER)
 def test_ed25519_public_key_rejects_small_order_points(raw: bytes) -> None:
     with pytest.raises(InvalidKeyError):
         PublicKey.from_raw(KeyAlgorithm.ED25519, raw)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with the identity as public key, R = identity and s = 0 verifies for "
-    "every message with backend='cryptography' (libsodium refuses it)",
-)
 @pytest.mark.parametrize(
     "message", [b"", b"transfer item to mallory"], ids=["empty", "any"]
 )
@@ -826,20 +817,11 @@ def test_identity_public_key_does_not_verify_a_forged_signature(
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="to_x25519_multikey lets ValueError escape for y = 1 (the identity point)",
-)
 def test_x25519_of_the_identity_point_fails_with_a_did_vault_error() -> None:
     with pytest.raises(DidVaultError):
         PublicKey.from_raw(KeyAlgorithm.ED25519, _ed25519_y(1)).to_x25519_multikey()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PrivateKey/PublicKey test `algorithm is KeyAlgorithm.ED25519`; the plain "
-    "string 'Ed25519' silently builds a P-256 key",
-)
 def test_private_key_with_a_plain_algorithm_string_is_not_silently_p256() -> None:
     seed = bytes(range(1, 33))
     try:
