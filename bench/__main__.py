@@ -1,0 +1,5 @@
+"""``python -m bench``: run the key benchmark (see bench/README.md)."""
+
+from bench.keys import main
+
+raise SystemExit(main())
