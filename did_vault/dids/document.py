@@ -29,6 +29,7 @@ from did_vault.errors import (
     InvalidDIDDocumentError,
     InvalidDIDError,
     InvalidDIDURLError,
+    UnsupportedAlgorithmError,
     VerificationMethodNotFoundError,
 )
 from did_vault.keys import PublicKey
@@ -106,10 +107,13 @@ class VerificationMethod(BaseModel):
 
     @model_validator(mode="after")
     def _one_key(self) -> Self:
-        if (self.public_key_multibase is None) == (self.public_key_jwk is None):
+        # DID Core §5.2: one verification material property per method. Methods
+        # with other material (e.g. legacy publicKeyBase58) are kept, but their
+        # public_key() is refused.
+        if self.public_key_multibase is not None and self.public_key_jwk is not None:
             raise ValueError(
-                "a verification method needs exactly one of "
-                "publicKeyMultibase and publicKeyJwk"
+                "a verification method has one of publicKeyMultibase and "
+                "publicKeyJwk, not both"
             )
         return self
 
@@ -119,12 +123,18 @@ class VerificationMethod(BaseModel):
         Raises:
             InvalidKeyError: bad key bytes, an off-curve point, or a private key.
             InvalidEncodingError: a badly encoded Multikey or JWK member.
-            UnsupportedAlgorithmError: a key type other than Ed25519 or P-256.
+            UnsupportedAlgorithmError: a key type other than Ed25519 or P-256, or
+                key material in a property other than publicKeyMultibase and
+                publicKeyJwk.
         """
         if self.public_key_multibase is not None:
             return PublicKey.from_multikey(self.public_key_multibase)
-        assert self.public_key_jwk is not None  # the model validator ensures it
-        return PublicKey.from_jwk(self.public_key_jwk)
+        if self.public_key_jwk is not None:
+            return PublicKey.from_jwk(self.public_key_jwk)
+        raise UnsupportedAlgorithmError(
+            "the verification method has no publicKeyMultibase or publicKeyJwk",
+            id=self.id,
+        )
 
 
 class Service(BaseModel):

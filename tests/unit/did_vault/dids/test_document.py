@@ -84,11 +84,9 @@ BAD_DOCUMENTS = {
     "id-not-a-did": {"id": "https://example.com"},
     "id-is-did-url": {"id": f"{DID}#frag"},
     "controller-not-a-did": {"id": DID, "controller": "alice"},
-    "method-without-key": {
+    "method-without-type": {
         "id": DID,
-        "verificationMethod": [
-            {"id": f"{DID}#k", "type": "Multikey", "controller": DID}
-        ],
+        "verificationMethod": [{"id": f"{DID}#k", "controller": DID}],
     },
     "method-with-two-keys": {
         "id": DID,
@@ -251,3 +249,21 @@ def test_public_key_rejects_a_private_jwk():
 
 def test_did_property_parses_the_id():
     assert str(_document().did) == DID
+
+
+def test_public_key_refuses_other_verification_material_as_unsupported():
+    document = _document(
+        verificationMethod=[
+            {
+                "id": f"{DID}#legacy",
+                "type": "Ed25519VerificationKey2018",
+                "controller": DID,
+                "publicKeyBase58": "4zvwRjXUKGfvwnParsHAS3HuSVzV5cA4McphgmoCtajS",
+            }
+        ]
+    )
+
+    with pytest.raises(UnsupportedAlgorithmError) as exc_info:
+        document.find_verification_method("#legacy").public_key()
+
+    assert exc_info.value.code == "key.algorithm-unsupported"

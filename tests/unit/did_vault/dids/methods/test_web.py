@@ -228,8 +228,9 @@ def test_web_resolver_rejects_a_document_for_another_did():
         pytest.param(b"\xff\xfe", id="not-utf8"),
         pytest.param(
             b'{"id": "did:web:example.com", "verificationMethod": [{"id": "#k", '
-            b'"type": "Multikey", "controller": "did:web:example.com"}]}',
-            id="method-without-key",
+            b'"type": "Multikey", "controller": "did:web:example.com", '
+            b'"publicKeyMultibase": "z6Mk", "publicKeyJwk": {}}]}',
+            id="method-with-two-keys",
         ),
     ],
 )
