@@ -780,7 +780,7 @@ def test_public_key_from_raw_fails_only_with_did_vault_errors(
         PublicKey.from_raw(algorithm, raw)
 
 
-# --- defects found by these tests, fixed in did_vault.keys ------------------------------
+# --- defects found by these tests, now fixed in did_vault.keys ---------------------
 
 # Ed25519 points of small order (RFC 8032 §5.1.3 decodes them fine): the identity
 # (y = 1, order 1), (0, -1) (y = p - 1, order 2) and (±sqrt(-1), 0) (y = 0, order 4).
