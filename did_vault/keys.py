@@ -55,7 +55,7 @@ class KeyAlgorithm(StrEnum):
         return ED25519_PRIV if self is KeyAlgorithm.ED25519 else P256_PRIV
 
 
-def _algorithm(value: object) -> KeyAlgorithm:
+def _algorithm(value: str) -> KeyAlgorithm:
     try:
         return KeyAlgorithm(value)
     except ValueError as exc:
