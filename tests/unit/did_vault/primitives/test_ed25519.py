@@ -228,3 +228,32 @@ def test_to_x25519_public_refuses_y_equal_one() -> None:
 def test_to_x25519_public_refuses_the_wrong_length(length: int) -> None:
     with pytest.raises(ValueError, match="not an Ed25519 public key"):
         ed25519.to_x25519_public((PUBLIC * 2)[:length])
+
+
+# --- small-order points --------------------------------------------------------------
+
+# The identity (y = 1), the point of order 2 (y = p - 1) and the two of order 4 (y = 0).
+SMALL_ORDER = [
+    pytest.param(_encode_y(1), id="identity"),
+    pytest.param(_encode_y(P - 1), id="order-2"),
+    pytest.param(_encode_y(0), id="order-4"),
+    pytest.param(_encode_y(0, sign=1), id="order-4-negated"),
+]
+
+
+@pytest.mark.parametrize("encoded", SMALL_ORDER)
+def test_has_small_order_flags_the_torsion_points(encoded: bytes) -> None:
+    assert ed25519.is_on_curve(encoded)
+    assert ed25519.has_small_order(encoded)
+    assert not nacl.bindings.crypto_core_ed25519_is_valid_point(encoded)
+
+
+def test_has_small_order_is_false_for_bytes_that_are_not_a_point() -> None:
+    assert not ed25519.has_small_order(_encode_y(_y_without_x()))
+    assert not ed25519.has_small_order(PUBLIC[:31])
+
+
+@FUZZ
+@given(seeds)
+def test_has_small_order_is_false_for_every_derived_public_key(seed: bytes) -> None:
+    assert not ed25519.has_small_order(ed25519.public_from_seed(seed))
