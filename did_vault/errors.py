@@ -9,11 +9,17 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
     │   ├── InvalidDIDDocumentError            [did.document-invalid]
     │   ├── InvalidEncodingError               [encoding.invalid]
     │   ├── InvalidKeyError                    [key.invalid]
-    │   └── InvalidStatusEntryError            [status.entry-invalid]
+    │   ├── InvalidStatusEntryError            [status.entry-invalid]
+    │   ├── CanonicalizationError              [json.not-canonicalizable]
+    │   ├── MalformedCredentialError           [credential.malformed]
+    │   ├── MalformedProofError                [proof.malformed]
+    │   ├── UnknownContextError                [context.unknown]
+    │   └── UndefinedTermError                 [context.term-undefined]
     ├── UnsupportedError                       [input.unsupported]
     │   ├── UnsupportedDIDMethodError          [did.method-unsupported]
     │   ├── UnsupportedAlgorithmError          [key.algorithm-unsupported]
-    │   └── UnsupportedStatusError             [status.unsupported]
+    │   ├── UnsupportedStatusError             [status.unsupported]
+    │   └── UnsupportedCryptosuiteError        [proof.cryptosuite-unsupported]
     ├── VerificationError                      [verification.failed]
     │   ├── InvalidSignatureError              [proof.signature-invalid]
     │   ├── CredentialRevokedError             [credential.revoked]
@@ -23,7 +29,19 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
     │   │   ├── StatusListTooLargeError        [status.list-too-large]
     │   │   └── StatusListExpiredError         [status.list-expired]
     │   ├── StatusIndexOutOfRangeError         [status.index-out-of-range]
-    │   └── StatusPurposeMismatchError         [status.purpose-mismatch]
+    │   ├── StatusPurposeMismatchError         [status.purpose-mismatch]
+    │   ├── ProofMissingError                  [proof.missing]
+    │   ├── ProofVerificationError             [proof.verification-failed]
+    │   ├── InvalidChallengeError              [proof.challenge-invalid]
+    │   ├── InvalidDomainError                 [proof.domain-invalid]
+    │   ├── ProofPurposeMismatchError          [proof.purpose-mismatch]
+    │   ├── ProofRelationshipError             [proof.relationship-invalid]
+    │   ├── ProofExpiredError                  [proof.expired]
+    │   ├── IssuerMismatchError                [credential.issuer-mismatch]
+    │   ├── HolderMismatchError                [presentation.holder-mismatch]
+    │   ├── CredentialExpiredError             [credential.expired]
+    │   ├── CredentialNotYetValidError         [credential.not-yet-valid]
+    │   └── StatusUncheckedError               [status.unchecked]
     ├── ResolutionError                        [did.resolution-failed]
     │   ├── DIDNotFoundError                   [did.not-found]
     │   ├── ForbiddenHostError                 [did.host-forbidden]
@@ -217,6 +235,99 @@ class StatusPurposeMismatchError(VerificationError):
 class StatusUnavailableError(ResolutionError):
     code = "status.unavailable"
     title = "Status list unavailable"
+
+
+# --- credentials and Data Integrity -----------------------------------------------
+
+
+class CanonicalizationError(MalformedInputError):
+    code = "json.not-canonicalizable"
+    title = "JSON value cannot be canonicalized"
+
+
+class MalformedCredentialError(MalformedInputError):
+    code = "credential.malformed"
+    title = "Malformed credential"
+
+
+class MalformedProofError(MalformedInputError):
+    code = "proof.malformed"
+    title = "Malformed proof"
+
+
+class UnknownContextError(MalformedInputError):
+    code = "context.unknown"
+    title = "Unknown JSON-LD context"
+
+
+class UndefinedTermError(MalformedInputError):
+    code = "context.term-undefined"
+    title = "Term not defined by the contexts"
+
+
+class UnsupportedCryptosuiteError(UnsupportedError):
+    code = "proof.cryptosuite-unsupported"
+    title = "Unsupported cryptosuite"
+
+
+class ProofMissingError(VerificationError):
+    code = "proof.missing"
+    title = "No proof"
+
+
+class ProofVerificationError(VerificationError):
+    code = "proof.verification-failed"
+    title = "Proof verification failed"
+
+
+class InvalidChallengeError(VerificationError):
+    code = "proof.challenge-invalid"
+    title = "Invalid challenge"
+
+
+class InvalidDomainError(VerificationError):
+    code = "proof.domain-invalid"
+    title = "Invalid domain"
+
+
+class ProofPurposeMismatchError(VerificationError):
+    code = "proof.purpose-mismatch"
+    title = "Wrong proof purpose"
+
+
+class ProofRelationshipError(VerificationError):
+    code = "proof.relationship-invalid"
+    title = "Verification method not authorized for this purpose"
+
+
+class ProofExpiredError(VerificationError):
+    code = "proof.expired"
+    title = "Proof expired"
+
+
+class IssuerMismatchError(VerificationError):
+    code = "credential.issuer-mismatch"
+    title = "Issuer is not the signer"
+
+
+class HolderMismatchError(VerificationError):
+    code = "presentation.holder-mismatch"
+    title = "Holder is not the signer"
+
+
+class CredentialExpiredError(VerificationError):
+    code = "credential.expired"
+    title = "Credential expired"
+
+
+class CredentialNotYetValidError(VerificationError):
+    code = "credential.not-yet-valid"
+    title = "Credential not yet valid"
+
+
+class StatusUncheckedError(VerificationError):
+    code = "status.unchecked"
+    title = "Credential status not checked"
 
 
 # --- the owner's encrypted wallet -------------------------------------------------
