@@ -162,6 +162,10 @@ class TokenStatusList:
         """
         self._bits.set(index, value)
 
+    def count_nonzero(self) -> int:
+        """How many entries hold a non-zero status."""
+        return self._bits.count_nonzero()
+
     def to_bytes(self) -> bytes:
         """The uncompressed byte array."""
         return self._bits.to_bytes()
