@@ -64,6 +64,7 @@ def _algorithm(value: str) -> KeyAlgorithm:
         ) from exc
 
 
+_P256_OFF_CURVE = "the P-256 public key is not a curve point"
 _BY_PUBLIC_CODEC = {alg.public_codec: alg for alg in KeyAlgorithm}
 _BY_PRIVATE_CODEC = {alg.private_codec: alg for alg in KeyAlgorithm}
 
@@ -134,8 +135,10 @@ class PublicKey:
                 )
             if not ed25519.is_on_curve(self.raw):
                 raise InvalidKeyError("the Ed25519 public key is not a curve point")
-            if ed25519.has_small_order(self.raw):
-                raise InvalidKeyError("the Ed25519 public key is a small-order point")
+            if not ed25519.is_valid_public_key(self.raw):
+                raise InvalidKeyError(
+                    "the Ed25519 public key is a small-order or mixed-order point"
+                )
         else:
             if len(self.raw) != p256.COMPRESSED_SIZE:
                 raise InvalidKeyError(
@@ -144,7 +147,7 @@ class PublicKey:
             try:
                 p256.load_public(self.raw)
             except ValueError as exc:
-                raise InvalidKeyError("the P-256 public key is not a curve point") from exc
+                raise InvalidKeyError(_P256_OFF_CURVE) from exc
 
     @classmethod
     def from_raw(cls, algorithm: KeyAlgorithm, raw: bytes) -> Self:
@@ -157,7 +160,7 @@ class PublicKey:
             try:
                 raw = p256.compress(raw)
             except ValueError as exc:
-                raise InvalidKeyError("the P-256 public key is not a curve point") from exc
+                raise InvalidKeyError(_P256_OFF_CURVE) from exc
         return cls(algorithm, raw)
 
     @classmethod
@@ -173,7 +176,7 @@ class PublicKey:
         return cls(algorithm, raw)
 
     def to_multikey(self) -> str:
-        """The ``publicKeyMultibase`` value (``z6Mk…`` for Ed25519, ``zDn…`` for P-256)."""
+        """The ``publicKeyMultibase`` value (``z6Mk…`` Ed25519, ``zDn…`` P-256)."""
         return encode_multikey(self.algorithm.public_codec, self.raw)
 
     @classmethod
@@ -198,7 +201,7 @@ class PublicKey:
             raise InvalidKeyError("the P-256 JWK is not a curve point") from exc
 
     def to_jwk(self) -> dict[str, str]:
-        """The public JWK (members in RFC 7638 order, no ``alg``, ``kid`` or ``use``)."""
+        """The public JWK (RFC 7638 member order; no ``alg``, ``kid`` or ``use``)."""
         if self.algorithm is KeyAlgorithm.ED25519:
             return {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(self.raw)}
         x, y = p256.coordinates(self.raw)
@@ -239,6 +242,8 @@ class PublicKey:
         Raises:
             InvalidSignatureError: the signature does not verify.
         """
+        if backend not in ("cryptography", "sodium"):
+            raise ValueError(f"unknown verify backend {backend!r}")
         if self.algorithm is KeyAlgorithm.ED25519:
             ok = ed25519.verify(self.raw, signature, message, backend=backend)
         else:
@@ -306,7 +311,7 @@ class PrivateKey:
         """Parse a private JWK (with ``d``); the public members must match it.
 
         Raises:
-            InvalidKeyError: no ``d``, bad lengths, or a public part that does not match.
+            InvalidKeyError: no ``d``, bad lengths, or public members that don't match.
             InvalidEncodingError: a member that is not unpadded base64url.
             UnsupportedAlgorithmError: another key type or curve.
         """
@@ -342,6 +347,7 @@ class PrivateKey:
         return ed25519.to_x25519_private(self.secret)
 
     def __repr__(self) -> str:
-        return f"PrivateKey({self.algorithm.value}, public={self.public_key.to_multikey()})"
+        public = self.public_key.to_multikey()
+        return f"PrivateKey({self.algorithm.value}, public={public})"
 
     __str__ = __repr__

@@ -114,28 +114,17 @@ def _decompress(public: bytes) -> tuple[int, int] | None:
     return x, y
 
 
-def _double(x: int, y: int) -> tuple[int, int]:
-    # Complete twisted Edwards addition (a = -1) of a point with itself.
-    xy = x * y % _P
-    t = _D * xy * xy % _P
-    x3 = 2 * xy * pow((1 + t) % _P, _P - 2, _P) % _P
-    y3 = (y * y + x * x) * pow((1 - t) % _P, _P - 2, _P) % _P
-    return x3, y3
+def is_valid_public_key(public: bytes) -> bool:
+    """True for a canonical encoding of a point of prime order (the main subgroup).
 
-
-def has_small_order(public: bytes) -> bool:
-    """True if the point's order divides 8 (the identity and the torsion points).
-
-    Such keys let one signature verify for many messages under OpenSSL's cofactorless
-    check, so they are refused on import. False for bytes that are not a point.
+    This refuses off-curve bytes, non-canonical encodings and the small-order points
+    (the identity and the torsion points), which would let one signature verify for
+    many messages under OpenSSL's cofactorless check. libsodium's check does all of
+    it in one call, about 20x faster than the pure-Python point arithmetic would.
     """
-    point = _decompress(public)
-    if point is None:
+    if len(public) != PUBLIC_KEY_SIZE:
         return False
-    x, y = point
-    for _ in range(3):
-        x, y = _double(x, y)
-    return x == 0 and y == 1
+    return bool(nacl.bindings.crypto_core_ed25519_is_valid_point(public))
 
 
 def to_x25519_public(public: bytes) -> bytes:

@@ -1,4 +1,4 @@
-"""Multibase base58btc + multicodec varint framing (W3C Controlled Identifiers, Multikey).
+"""Multibase base58btc + multicodec varints (W3C Controlled Identifiers, Multikey).
 
 The only module that imports ``base58`` and ``multiformats``. The hot path (``z``
 base58btc) uses the ``base58`` package, about 20x faster here than the generic codec;
@@ -22,6 +22,7 @@ SECP256K1_PRIV = 0x1301
 JWK_JCS_PUB = 0xEB51
 
 BASE58BTC_PREFIX = "z"
+_BASE8_PREFIX = "7"
 _B58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
@@ -70,7 +71,7 @@ def base58btc_decode(text: str) -> bytes:
     if not isinstance(text, str) or not text.startswith(BASE58BTC_PREFIX):
         raise InvalidEncodingError("expected multibase base58btc ('z' prefix)")
     body = text[1:]
-    if not body or not set(body) <= _B58_ALPHABET:
+    if not set(body) <= _B58_ALPHABET:
         raise InvalidEncodingError("invalid base58btc characters")
     return base58.b58decode(body)
 
@@ -83,6 +84,10 @@ def multibase_decode(text: str) -> bytes:
     """
     if isinstance(text, str) and text.startswith(BASE58BTC_PREFIX):
         return base58btc_decode(text)
+    if isinstance(text, str) and text.startswith(_BASE8_PREFIX):
+        # multiformats 0.3.1 implements an older base8 layout that mis-decodes the
+        # spec's vectors; refusing is better than returning the wrong bytes.
+        raise InvalidEncodingError("multibase base8 is not supported")
     try:
         return bytes(multibase.decode(text))
     except Exception as exc:  # multiformats raises a mix of KeyError/ValueError

@@ -242,18 +242,19 @@ SMALL_ORDER = [
 
 
 @pytest.mark.parametrize("encoded", SMALL_ORDER)
-def test_has_small_order_flags_the_torsion_points(encoded: bytes) -> None:
+def test_torsion_points_are_on_the_curve_but_not_valid_public_keys(
+    encoded: bytes,
+) -> None:
     assert ed25519.is_on_curve(encoded)
-    assert ed25519.has_small_order(encoded)
-    assert not nacl.bindings.crypto_core_ed25519_is_valid_point(encoded)
+    assert not ed25519.is_valid_public_key(encoded)
 
 
-def test_has_small_order_is_false_for_bytes_that_are_not_a_point() -> None:
-    assert not ed25519.has_small_order(_encode_y(_y_without_x()))
-    assert not ed25519.has_small_order(PUBLIC[:31])
+def test_bytes_that_are_not_a_point_are_not_valid_public_keys() -> None:
+    assert not ed25519.is_valid_public_key(_encode_y(_y_without_x()))
+    assert not ed25519.is_valid_public_key(PUBLIC[:31])
 
 
 @FUZZ
 @given(seeds)
-def test_has_small_order_is_false_for_every_derived_public_key(seed: bytes) -> None:
-    assert not ed25519.has_small_order(ed25519.public_from_seed(seed))
+def test_every_derived_public_key_is_valid(seed: bytes) -> None:
+    assert ed25519.is_valid_public_key(ed25519.public_from_seed(seed))
