@@ -133,9 +133,10 @@ class PublicKey:
                 raise InvalidKeyError(
                     "an Ed25519 public key is 32 bytes", length=len(self.raw)
                 )
-            if not ed25519.is_on_curve(self.raw):
-                raise InvalidKeyError("the Ed25519 public key is not a curve point")
             if not ed25519.is_valid_public_key(self.raw):
+                # The slower pure-Python check only runs to say why the key is bad.
+                if not ed25519.is_on_curve(self.raw):
+                    raise InvalidKeyError("the Ed25519 public key is not a curve point")
                 raise InvalidKeyError(
                     "the Ed25519 public key is a small-order or mixed-order point"
                 )
