@@ -1,0 +1,73 @@
+"""Regenerate did_vault/__init__.py from the public names of its modules.
+
+Run after adding a public name: ``python tools/gen_public_api.py``; then update the
+pinned list in tests/test_public_api.py (the test prints the difference).
+"""
+
+import importlib
+import inspect
+import subprocess
+from pathlib import Path
+
+# module -> names it exports (None: every public class and function defined there)
+SOURCES: dict[str, list[str] | None] = {
+    "did_vault.errors": None,
+    "did_vault.keys": ["KeyAlgorithm", "PrivateKey", "PublicKey"],
+    "did_vault.dids": "ALL",  # type: ignore[dict-item]
+    "did_vault.keystore": ["ContainerKind", "KDFParameters"],
+    "did_vault.wallet": ["Wallet", "WalletDID"],
+}
+EXTRA = Path(__file__).with_name("public_api_extra.txt")
+
+
+def _names(module_name: str, spec: object) -> list[str]:
+    module = importlib.import_module(module_name)
+    if spec == "ALL":
+        return list(module.__all__)
+    if spec is None:
+        return [
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_")
+            and (inspect.isclass(value) or inspect.isfunction(value))
+            and getattr(value, "__module__", None) == module_name
+        ]
+    return list(spec)  # type: ignore[call-overload]
+
+
+def main() -> None:
+    sources = dict(SOURCES)
+    if EXTRA.exists():
+        for line in EXTRA.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                module_name, _, names = line.partition(":")
+                sources[module_name.strip()] = [n.strip() for n in names.split(",")]
+    lines = [
+        '"""did_vault: a self-sovereign identity wallet library.',
+        "",
+        "Keys, DIDs (did:key, did:jwk, did:web), the encrypted wallet, verifiable",
+        "credentials with Data Integrity proofs and status lists. Everything a",
+        "caller needs is importable from here; submodules are implementation detail.",
+        '"""',
+        "",
+    ]
+    every: list[str] = []
+    for module_name, spec in sources.items():
+        names = sorted(_names(module_name, spec))
+        every.extend(names)
+        lines.append(f"from {module_name} import (")
+        lines.extend(f"    {name}," for name in names)
+        lines.append(")")
+    lines.append("")
+    lines.append("__all__ = [")
+    lines.extend(f'    "{name}",' for name in sorted(set(every)))
+    lines.append("]")
+    target = Path("did_vault/__init__.py")
+    target.write_text("\n".join(lines) + "\n")
+    subprocess.run(["ruff", "check", "--fix", "-q", str(target)], check=True)
+    subprocess.run(["ruff", "format", "-q", str(target)], check=True)
+
+
+if __name__ == "__main__":
+    main()
