@@ -72,7 +72,7 @@ def _accept_unsigned(credential: Mapping[str, Any], *, now: datetime) -> object:
 
 
 def _with_multibase_prefix(credential: Mapping[str, Any]) -> dict[str, Any]:
-    copy = json.loads(json.dumps(credential))
+    copy: dict[str, Any] = json.loads(json.dumps(credential))
     copy["credentialSubject"]["encodedList"] = (
         "u" + copy["credentialSubject"]["encodedList"]
     )
