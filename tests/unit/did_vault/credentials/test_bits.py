@@ -1,7 +1,6 @@
 """The shared packed status storage: both bit orders, every size, bounded inflate."""
 
 import gzip
-import time
 import zlib
 
 import pytest
@@ -103,10 +102,8 @@ def test_inflate_bounded_round_trips_both_containers() -> None:
 
 def test_inflate_bounded_stops_a_decompression_bomb() -> None:
     bomb = zlib.compress(bytes(64 * 1024 * 1024), 9)  # 64 MiB of zeros, ~64 KB
-    started = time.perf_counter()
     with pytest.raises(InflateLimitError):
         inflate_bounded(bomb, wbits=ZLIB_WBITS, max_size=1024 * 1024)
-    assert time.perf_counter() - started < 1.0
 
 
 def test_inflate_bounded_accepts_exactly_the_bound() -> None:

@@ -3,7 +3,6 @@
 import base64
 import gzip
 import json
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -152,15 +151,13 @@ def test_two_bit_list_needs_twice_the_bytes() -> None:
     assert decoded.to_bytes()[0] == 0b0011_0000
 
 
-def test_million_entry_list_encodes_and_decodes_in_milliseconds() -> None:
+def test_million_entry_list_round_trips() -> None:
+    # Speed is measured in bench/, never asserted here.
     status_list = BitstringStatusList(1 << 20)
     for index in range(0, 1 << 20, 997):
         status_list.set(index)
-    started = time.perf_counter()
     decoded = BitstringStatusList.decode(status_list.encode())
-    elapsed = time.perf_counter() - started
     assert decoded.count_nonzero() == len(range(0, 1 << 20, 997))
-    assert elapsed < 0.5
 
 
 @pytest.mark.parametrize(
