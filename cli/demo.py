@@ -58,12 +58,15 @@ def _run(
     return document
 
 
-def story(out: Output, workdir: Path) -> None:
+def story(out: Output, workdir: Path, *, insecure_test_kdf: bool = False) -> None:
+    """Run the story in ``workdir``; raise DemoError at the first surprise."""
     base_env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("DID_VAULT_")
     }
+    if insecure_test_kdf:
+        base_env["DID_VAULT_INSECURE_TEST_KDF"] = "1"
     owner_home = workdir / "alice-wallet"
     env = {
         **base_env,
