@@ -62,7 +62,7 @@ class Output:
         table = Table(title=title)
         names = list(columns)
         for name in names:
-            table.add_column(name)
+            table.add_column(name, overflow="fold")
         for row in rows:
             table.add_row(*(str(row.get(name, "")) for name in names))
         if rows:
