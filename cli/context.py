@@ -64,7 +64,9 @@ class CLISettings(BaseSettings):
 
     def kdf_floor(self) -> KDFParameters:
         """The weakest parameters an existing wallet file may have."""
-        return self.kdf()
+        if self.insecure_test_kdf:
+            return KDFParameters.TESTING
+        return KDFParameters.MINIMUM
 
 
 JsonOption = Annotated[

@@ -268,7 +268,7 @@ class Wallet:
         home: Path,
         passphrase: str,
         *,
-        kdf_floor: KDFParameters = KDFParameters.PRODUCTION,
+        kdf_floor: KDFParameters = KDFParameters.MINIMUM,
         lock_timeout: float = 0.0,
     ) -> Self:
         """Lock and unlock the wallet in ``home``.
@@ -469,7 +469,7 @@ class Wallet:
         home: Path,
         passphrase: str,
         kdf: KDFParameters = KDFParameters.PRODUCTION,
-        kdf_floor: KDFParameters = KDFParameters.PRODUCTION,
+        kdf_floor: KDFParameters = KDFParameters.MINIMUM,
         lock_timeout: float = 0.0,
     ) -> Self:
         """Restore a backup into a new wallet in ``home`` and open it.

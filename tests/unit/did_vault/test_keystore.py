@@ -86,18 +86,27 @@ def mode_of(path: Path) -> int:
 # --- parameters ---------------------------------------------------------------------
 
 
-def test_production_parameters_are_rfc9106_low_memory_option():
-    assert KDFParameters(3, 64 * 1024, 4) == KDFParameters.PRODUCTION
+def test_minimum_parameters_are_rfc9106_low_memory_option():
+    assert KDFParameters(3, 64 * 1024, 4) == KDFParameters.MINIMUM
+
+
+def test_production_parameters_meet_the_minimum_with_the_same_memory():
+    assert KDFParameters.PRODUCTION.meets(KDFParameters.MINIMUM)
+    assert (
+        KDFParameters.PRODUCTION.memory_cost_kib
+        == KDFParameters.MINIMUM.memory_cost_kib
+    )
 
 
 def test_testing_parameters_are_cheaper_than_production():
+    assert not TESTING.meets(KDFParameters.MINIMUM)
     assert not TESTING.meets(KDFParameters.PRODUCTION)
     assert KDFParameters.PRODUCTION.meets(TESTING)
 
 
 def test_parallelism_is_not_part_of_the_floor():
     fewer_lanes = KDFParameters(3, 64 * 1024, 1)
-    assert fewer_lanes.meets(KDFParameters.PRODUCTION)
+    assert fewer_lanes.meets(KDFParameters.MINIMUM)
 
 
 @pytest.mark.parametrize(
@@ -195,7 +204,7 @@ def test_seal_refuses_an_empty_passphrase():
 def test_seal_with_default_parameters_uses_production_and_opens(wallet_path):
     # The one test that pays for PRODUCTION parameters: the default path works.
     data = seal(PAYLOAD, PASSPHRASE)
-    assert struct.unpack_from(">III", data, 10) == (3, 65536, 4)
+    assert struct.unpack_from(">III", data, 10) == (8, 65536, 4)
     assert unseal(data, PASSPHRASE) == PAYLOAD
 
 
@@ -611,7 +620,7 @@ def test_unseal_file_of_a_missing_file_is_not_found(tmp_path):
 
 
 def test_describe_is_json_safe():
-    assert KDFParameters.PRODUCTION.describe() == {
+    assert KDFParameters.MINIMUM.describe() == {
         "algorithm": "argon2id",
         "time_cost": 3,
         "memory_cost_kib": 65536,
