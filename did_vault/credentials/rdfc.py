@@ -64,6 +64,14 @@ _IRI_ESCAPES: Mapping[int, str] = MappingProxyType(
 # else in a subject, predicate, object or type position is dropped.
 _KEPT_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*$")
 
+# BCP 47 well-formedness as JSON-LD processors check it (jsonld.js, pyld): pyld
+# warns only when reading RDF, and writes any string as the tag of the N-Quad.
+_LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
+
+# pyld recurses a few frames per JSON level; this keeps it well inside Python's
+# recursion limit (and real credentials are a handful of levels deep).
+MAX_NESTING_DEPTH = 100
+
 # The work factor of RDFC-1.0 §4.4's deep-iteration limit (rdf-canonize's default).
 MAX_WORK_FACTOR = 1
 
@@ -84,10 +92,10 @@ def canonicalize_rdfc(
             canonicalization work bound.
     """
     loader = loader if loader is not None else ContextLoader()
-    check_contexts(document, loader=loader)
-    processor = _StrictProcessor()
+    tree = _json_tree(document)
+    _check_contexts(tree, loader)
     with _pyld_errors():
-        dataset = processor.to_rdf(_json_tree(document), _options(loader))
+        dataset = _StrictProcessor().to_rdf(tree, _options(loader))
     return _RDFC10().canonicalize(dataset).encode("utf-8")
 
 
@@ -103,10 +111,14 @@ def check_contexts(
     Raises:
         UnknownContextError: a context URL the loader does not know.
         MalformedInputError: an ``@context`` entry that is neither a string, an
-            object nor null.
+            object nor null, or a document nested too deeply.
     """
     loader = loader if loader is not None else ContextLoader()
-    for pointer, url in _context_references(document, ""):
+    _check_contexts(_json_tree(document), loader)
+
+
+def _check_contexts(tree: Any, loader: ContextLoader) -> None:
+    for pointer, url in _context_references(tree, ""):
         if not loader.is_known(url):
             raise UnknownContextError(
                 "the JSON-LD context is not in the pinned set and is never fetched",
@@ -130,9 +142,10 @@ def find_undefined_terms(
         MalformedInputError: not valid JSON-LD.
     """
     loader = loader if loader is not None else ContextLoader()
-    check_contexts(document, loader=loader)
+    tree = _json_tree(document)
+    _check_contexts(tree, loader)
     with _pyld_errors():
-        _StrictProcessor().expand(_json_tree(document), _options(loader))
+        _StrictProcessor().expand(tree, _options(loader))
 
 
 # --- strict expansion ------------------------------------------------------------
@@ -174,6 +187,12 @@ class _StrictProcessor(JsonLdProcessor):  # type: ignore[misc]
             )
         finally:
             self._path.pop()
+        if isinstance(expanded, dict) and not _is_language_tag(
+            expanded.get("@language", "en")
+        ):
+            raise MalformedInputError(
+                "the language tag is not well-formed (BCP 47)", pointer=pointer
+            )
         if isinstance(element, dict) and isinstance(expanded, dict):
             _check_node(element, expanded, pointer)
         elif isinstance(element, str) and isinstance(expanded, dict):
@@ -184,6 +203,16 @@ class _StrictProcessor(JsonLdProcessor):  # type: ignore[misc]
                     "JSON-LD would drop it",
                     pointer=pointer,
                     term=element,
+                )
+        return expanded
+
+    def expand(self, input_: Any, options: Any) -> Any:
+        expanded = super().expand(input_, options)
+        # Value objects built without _expand (language maps) are checked here.
+        for language in _languages(expanded):
+            if not _is_language_tag(language):
+                raise MalformedInputError(
+                    "a language tag is not well-formed (BCP 47)", language=language
                 )
         return expanded
 
@@ -204,8 +233,9 @@ class _StrictProcessor(JsonLdProcessor):  # type: ignore[misc]
             if key == CONTEXT_KEY:
                 continue
             iri = self._expand_iri(active_ctx, key, vocab=True)
+            # A blank-node predicate ("_:p") is not RDF either: dropped too.
             if not isinstance(iri, str) or not (
-                iri.startswith("@") or _KEPT_IRI.match(iri)
+                iri.startswith("@") or (_KEPT_IRI.match(iri) and iri[:2] != "_:")
             ):
                 raise UndefinedTermError(
                     "the property is not defined by the document's JSON-LD "
@@ -272,6 +302,23 @@ def _check_node(
         )
 
 
+def _is_language_tag(value: object) -> bool:
+    return isinstance(value, str) and _LANGUAGE_TAG.match(value) is not None
+
+
+def _languages(value: Any) -> Iterator[Any]:
+    """Every ``@language`` value in expanded JSON-LD."""
+    if isinstance(value, dict):
+        for key, member in value.items():
+            if key == "@language":
+                yield member
+            else:
+                yield from _languages(member)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _languages(item)
+
+
 def _find_value(element: Mapping[str, Any], value: str, pointer: str) -> str:
     """The pointer of ``value`` among ``element``'s members (or the element's own)."""
     for key, member in element.items():
@@ -313,6 +360,7 @@ class _RDFC10(URDNA2015):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self._deep_iterations_left: int | None = None
+        self._deep_iteration_limit = 0
 
     def canonicalize(self, dataset: dict[str, Any]) -> str:
         # main() labels the blank nodes of self.quads in place; its own output uses
@@ -343,11 +391,13 @@ class _RDFC10(URDNA2015):  # type: ignore[misc]
             # First call: step 5 is done and hash_to_blank_nodes holds exactly the
             # identifiers that did not get a unique first-degree hash.
             non_unique = sum(len(ids) for ids in self.hash_to_blank_nodes.values())
-            self._deep_iterations_left = non_unique**MAX_WORK_FACTOR
+            self._deep_iteration_limit = non_unique**MAX_WORK_FACTOR
+            self._deep_iterations_left = self._deep_iteration_limit
         if self._deep_iterations_left <= 0:
             raise MalformedInputError(
                 "the RDF dataset is too costly to canonicalize (RDFC-1.0 deep "
-                "iteration limit reached)"
+                "iteration limit reached)",
+                limit=self._deep_iteration_limit,
             )
         self._deep_iterations_left -= 1
         return super().hash_n_degree_quads(id_, issuer)
@@ -398,12 +448,20 @@ def _options(loader: ContextLoader) -> dict[str, Any]:
     }
 
 
-def _json_tree(value: Any) -> Any:
-    """A plain dict/list copy of a JSON value (pyld tests for dict and list)."""
+def _json_tree(value: Any, depth: int = 0) -> Any:
+    """A plain dict/list copy of a JSON value (pyld tests for dict and list).
+
+    Raises:
+        MalformedInputError: nested deeper than MAX_NESTING_DEPTH.
+    """
+    if depth > MAX_NESTING_DEPTH:
+        raise MalformedInputError(
+            "the document is nested too deeply", limit=MAX_NESTING_DEPTH
+        )
     if isinstance(value, Mapping):
-        return {key: _json_tree(member) for key, member in value.items()}
+        return {key: _json_tree(member, depth + 1) for key, member in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_tree(item) for item in value]
+        return [_json_tree(item, depth + 1) for item in value]
     return value
 
 
