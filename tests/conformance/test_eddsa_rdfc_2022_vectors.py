@@ -50,7 +50,8 @@ def loader() -> ContextLoader:
 
 @pytest.fixture(scope="module")
 def keys() -> dict[str, str]:
-    return _json("keys.json")
+    pair: dict[str, str] = _json("keys.json")
+    return pair
 
 
 def _proof_hash(proof_options: dict[str, Any], loader: ContextLoader) -> bytes:

@@ -203,7 +203,7 @@ def test_resolved_context_cache_evicts_the_least_recently_used():
 
 def test_loader_is_safe_to_share_between_threads():
     loader = ContextLoader()
-    results: list[dict] = []
+    results: list[dict[str, object]] = []
     errors: list[BaseException] = []
 
     def work():
