@@ -59,7 +59,10 @@ def parse_date_time_stamp(value: object) -> datetime:
         raise ValueError("not an XML Schema dateTimeStamp (time zone required)")
     fraction = (match["fraction"] or "")[:6].ljust(6, "0")
     zone = "+00:00" if match["zone"] == "Z" else match["zone"]
-    return datetime.fromisoformat(f"{match['main']}.{fraction}{zone}")
+    try:
+        return datetime.fromisoformat(f"{match['main']}.{fraction}{zone}")
+    except ValueError as exc:  # e.g. February 30th, or a year outside 1..9999
+        raise ValueError("not a representable dateTimeStamp") from exc
 
 
 def format_date_time_stamp(moment: datetime) -> str:
@@ -69,7 +72,7 @@ def format_date_time_stamp(moment: datetime) -> str:
         ValueError: a naive datetime (no time zone).
     """
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("the datetime needs a time zone")
+        raise ValueError("a dateTimeStamp needs a time zone")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
