@@ -35,6 +35,7 @@ from did_vault.errors import (
     AliasNotFoundError,
     CanonicalizationError,
     CredentialExpiredError,
+    CredentialNotFoundError,
     CredentialNotYetValidError,
     CredentialRevokedError,
     CredentialSuspendedError,
@@ -96,6 +97,7 @@ from did_vault.keystore import (
     KDFParameters,
 )
 from did_vault.wallet import (
+    StoredCredential,
     Wallet,
     WalletDID,
 )
@@ -111,6 +113,7 @@ __all__ = [
     "CanonicalizationError",
     "ContainerKind",
     "CredentialExpiredError",
+    "CredentialNotFoundError",
     "CredentialNotYetValidError",
     "CredentialRevokedError",
     "CredentialSuspendedError",
@@ -161,6 +164,7 @@ __all__ = [
     "StatusPurposeMismatchError",
     "StatusUnavailableError",
     "StatusUncheckedError",
+    "StoredCredential",
     "UndefinedTermError",
     "UnknownContextError",
     "UnsupportedAlgorithmError",

@@ -55,7 +55,8 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
         ├── KeystoreExistsError                [keystore.exists]
         ├── WeakKDFParametersError             [keystore.kdf-too-weak]
         ├── AliasExistsError                   [wallet.alias-exists]
-        └── AliasNotFoundError                 [wallet.alias-not-found]
+        ├── AliasNotFoundError                 [wallet.alias-not-found]
+        └── CredentialNotFoundError            [wallet.credential-not-found]
 
 Caller mistakes (wrong type, missing argument) stay ``TypeError``/``ValueError``,
 outside this tree. The ``context`` of an error is JSON-safe and never holds a secret:
@@ -373,3 +374,8 @@ class AliasExistsError(KeystoreError):
 class AliasNotFoundError(KeystoreError):
     code = "wallet.alias-not-found"
     title = "No such alias"
+
+
+class CredentialNotFoundError(KeystoreError):
+    code = "wallet.credential-not-found"
+    title = "No such credential"

@@ -13,18 +13,22 @@ passphrase, and are restored only into a new wallet home. The file format is des
 in ``specs/design/0001-wallet-file-format.md``.
 """
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from did_vault.credentials.model import VerifiableCredential
 from did_vault.dids.methods.jwk import VERIFICATION_METHOD_FRAGMENT, create_did_jwk
 from did_vault.dids.methods.key import create_did_key
 from did_vault.errors import (
     AliasExistsError,
     AliasNotFoundError,
+    CredentialNotFoundError,
     DidVaultError,
     KeystoreExistsError,
     KeystoreNotFoundError,
@@ -48,6 +52,8 @@ WALLET_FORMAT = 1
 BACKUP_FORMAT = 1
 HOME_MODE = 0o700
 AUTO_ALIAS_PREFIX = "did-"
+AUTO_CREDENTIAL_PREFIX = "cred-"
+CREDENTIAL_FORMAT_DI = "vc-di"  # VCDM 2.0 JSON-LD with Data Integrity proofs
 DIDMethod = Literal["key", "jwk"]
 DID_METHODS: tuple[DIDMethod, ...] = ("key", "jwk")
 
@@ -101,6 +107,74 @@ class WalletDID:
             "verification_method": self.verification_method,
             "created": _timestamp(self.created_at),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCredential:
+    """A credential held in the wallet, kept byte for byte as it was received."""
+
+    local_id: str
+    format: str
+    raw: str = ""  # the JSON text exactly as received
+    credential_id: str | None = None
+    issuer: str = ""
+    types: tuple[str, ...] = ()
+    subject_ids: tuple[str, ...] = ()
+    valid_until: str | None = None
+    added_at: datetime | None = None
+
+    def document(self) -> dict[str, Any]:
+        """The credential as a JSON object (parsed from the stored text)."""
+        document: dict[str, Any] = json.loads(self.raw)
+        return document
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary for display (without the document)."""
+        return {
+            "id": self.local_id,
+            "format": self.format,
+            "credential_id": self.credential_id,
+            "issuer": self.issuer,
+            "types": list(self.types),
+            "subjects": list(self.subject_ids),
+            "valid_until": self.valid_until,
+            "added": _timestamp(self.added_at) if self.added_at else None,
+        }
+
+
+def _credential_text(document: Mapping[str, Any] | str | bytes) -> str:
+    if isinstance(document, bytes):
+        return document.decode("utf-8")
+    if isinstance(document, str):
+        return document
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stored_credential(entry: Any) -> StoredCredential:
+    """Rebuild a held credential from the payload (raises on damage)."""
+    if not isinstance(entry, dict) or not all(
+        isinstance(entry.get(name), str) for name in ("id", "format", "raw", "added_at")
+    ):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    try:
+        model = VerifiableCredential.from_json(entry["raw"])
+        added_at = _utc(datetime.fromisoformat(entry["added_at"]))
+    except (DidVaultError, ValueError) as exc:
+        raise KeystoreUnlockError(_CONTENT_DAMAGED) from exc
+    subjects = model.credential_subject
+    subject_list = subjects if isinstance(subjects, list) else [subjects]
+    types = [model.type] if isinstance(model.type, str) else list(model.type)
+    return StoredCredential(
+        local_id=_check_alias(entry["id"]),
+        format=entry["format"],
+        raw=entry["raw"],
+        credential_id=model.id,
+        issuer=model.issuer_id,
+        types=tuple(types),
+        subject_ids=tuple(str(s["id"]) for s in subject_list if "id" in s),
+        valid_until=_timestamp(model.valid_until) if model.valid_until else None,
+        added_at=added_at,
+    )
 
 
 def _new_did(method: str, key: PrivateKey) -> tuple[str, str]:
@@ -182,6 +256,17 @@ def _records(payload: dict[str, Any]) -> list[WalletDID]:
     return records
 
 
+def _credentials(payload: dict[str, Any]) -> list[StoredCredential]:
+    """The held credentials of a payload, in the order they were added."""
+    entries = payload.get("credentials", [])
+    if not isinstance(entries, list):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    stored = [_stored_credential(entry) for entry in entries]
+    if len({c.local_id for c in stored}) != len(stored):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    return stored
+
+
 def wallet_path(home: Path) -> Path:
     """Where the wallet file of a wallet home is."""
     return Path(home) / WALLET_FILE_NAME
@@ -194,12 +279,13 @@ class Wallet:
         ValueError: the wallet is closed.
     """
 
-    __slots__ = ("_home", "_payload", "_records", "_store")
+    __slots__ = ("_credentials", "_home", "_payload", "_records", "_store")
 
     def __init__(self, *, home: Path, store: Keystore) -> None:
         self._home, self._store = home, store
         self._payload = store.payload
         self._records = _records(self._payload)
+        self._credentials = _credentials(self._payload)
 
     # --- opening -----------------------------------------------------------------
 
@@ -415,6 +501,67 @@ class Wallet:
             self._payload["dids"][index]["secret_key_multibase"]
         )
 
+    # --- credentials -------------------------------------------------------------
+
+    def add_credential(
+        self,
+        document: Mapping[str, Any] | str | bytes,
+        *,
+        local_id: str | None = None,
+        now: datetime | None = None,
+    ) -> StoredCredential:
+        """Keep a credential, exactly as received (verify it first: this does not).
+
+        ``local_id`` defaults to the first free ``cred-<n>``.
+
+        Raises:
+            MalformedCredentialError: not a VC Data Model 2.0 credential.
+            MalformedInputError: a ``local_id`` that breaks the alias rules.
+            AliasExistsError: the local id is taken.
+            KeystoreError: the operating system refused the write (nothing changed).
+        """
+        self._check_open()
+        raw = _credential_text(document)
+        VerifiableCredential.from_json(raw)
+        taken = {c.local_id for c in self._credentials}
+        if local_id is None:
+            number = len(self._credentials) + 1
+            while f"{AUTO_CREDENTIAL_PREFIX}{number}" in taken:
+                number += 1
+            local_id = f"{AUTO_CREDENTIAL_PREFIX}{number}"
+        elif _check_alias(local_id) in taken:
+            raise AliasExistsError("the credential id is already in use", id=local_id)
+        entry = {
+            "id": local_id,
+            "format": CREDENTIAL_FORMAT_DI,
+            "raw": raw,
+            "added_at": _timestamp(_utc(now)),
+        }
+        stored = _stored_credential(entry)
+        entries = self._payload.get("credentials", [])
+        self._save({**self._payload, "credentials": [*entries, entry]})
+        self._credentials = [*self._credentials, stored]
+        return stored
+
+    def list_credentials(self) -> list[StoredCredential]:
+        """The held credentials, oldest first."""
+        self._check_open()
+        return list(self._credentials)
+
+    def get_credential(self, ref: str) -> StoredCredential:
+        """A held credential by its local id or by the credential's own ``id``.
+
+        Raises:
+            CredentialNotFoundError: no such credential in the wallet.
+        """
+        self._check_open()
+        for stored in self._credentials:
+            if ref in (stored.local_id, stored.credential_id):
+                return stored
+        raise CredentialNotFoundError(
+            "no credential with this id in the wallet", id=str(ref)[:256]
+        )
+
     # --- passphrase and backups --------------------------------------------------
 
     def change_passphrase(
@@ -507,6 +654,7 @@ class Wallet:
         if not isinstance(payload, dict):
             raise KeystoreUnlockError(_CONTENT_DAMAGED)
         _records(payload)  # refuse a bad backup before creating anything
+        _credentials(payload)
         return cls._create_with(
             home, payload, passphrase, kdf=kdf, lock_timeout=lock_timeout
         )
@@ -518,6 +666,7 @@ class Wallet:
         self._store.close()
         self._payload = {}
         self._records = []
+        self._credentials = []
 
     def __enter__(self) -> Self:
         return self

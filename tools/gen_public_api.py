@@ -15,7 +15,7 @@ SOURCES: dict[str, list[str] | None] = {
     "did_vault.keys": ["KeyAlgorithm", "PrivateKey", "PublicKey"],
     "did_vault.dids": "ALL",  # type: ignore[dict-item]
     "did_vault.keystore": ["ContainerKind", "KDFParameters"],
-    "did_vault.wallet": ["Wallet", "WalletDID"],
+    "did_vault.wallet": ["StoredCredential", "Wallet", "WalletDID"],
 }
 EXTRA = Path(__file__).with_name("public_api_extra.txt")
 

@@ -310,13 +310,22 @@ def test_failed_write_changes_nothing(wallet, home, monkeypatch):
 def test_unknown_payload_members_are_kept(home, now):
     path = wallet_path(home)
     home.mkdir()
-    payload = {"format": 1, "dids": [], "credentials": [{"id": "urn:x"}]}
+    payload = {"format": 1, "dids": [], "items": [{"id": "urn:x"}]}
     Keystore.create(path, payload, PASSPHRASE, kdf=TESTING).close()
     with reopen(home) as wallet:
         wallet.create_did("key")
     with Keystore.open(path, PASSPHRASE, kdf_floor=TESTING) as store:
-        assert store.payload["credentials"] == [{"id": "urn:x"}]
+        assert store.payload["items"] == [{"id": "urn:x"}]
         assert len(store.payload["dids"]) == 1
+
+
+def test_damaged_credential_entry_is_refused_as_damage(home):
+    home.mkdir()
+    payload = {"format": 1, "dids": [], "credentials": [{"id": "urn:x"}]}
+    Keystore.create(wallet_path(home), payload, PASSPHRASE, kdf=TESTING).close()
+    with pytest.raises(KeystoreUnlockError) as exc_info:
+        reopen(home)
+    assert exc_info.value.code == "keystore.unlock-failed"
 
 
 def test_newer_wallet_format_is_unsupported(home):

@@ -1,0 +1,98 @@
+"""Credentials held in the wallet: kept byte for byte, found by id, persisted."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from did_vault.errors import (
+    AliasExistsError,
+    CredentialNotFoundError,
+    MalformedCredentialError,
+)
+from did_vault.keystore import KDFParameters
+from did_vault.wallet import Wallet
+
+PASSPHRASE = "wallet passphrase"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+# Deliberately not in sorted key order, with non-ASCII text and spacing: the wallet
+# must give back exactly this text.
+RAW = (
+    '{"@context": ["https://www.w3.org/ns/credentials/v2"],\n'
+    ' "type": ["VerifiableCredential"], "issuer": "did:example:brand",\n'
+    ' "id": "urn:uuid:6f1c3a52-0000-4000-8000-000000000001",\n'
+    ' "validUntil": "2030-01-01T00:00:00Z",\n'
+    ' "credentialSubject": {"id": "did:example:alice", "name": "Vélo électrique"}}'
+)
+
+
+@pytest.fixture
+def wallet(tmp_path: Path):
+    with Wallet.create(tmp_path / "w", PASSPHRASE, kdf=KDFParameters.TESTING) as opened:
+        yield opened
+
+
+def test_add_credential_keeps_the_exact_text(wallet: Wallet) -> None:
+    stored = wallet.add_credential(RAW, now=NOW)
+    assert stored.raw == RAW
+    assert stored.local_id == "cred-1"
+    assert stored.issuer == "did:example:brand"
+    assert stored.subject_ids == ("did:example:alice",)
+    assert stored.valid_until == "2030-01-01T00:00:00Z"
+    assert stored.document()["credentialSubject"]["name"] == "Vélo électrique"
+
+
+def test_credentials_survive_reopening(tmp_path: Path) -> None:
+    home = tmp_path / "w"
+    with Wallet.create(home, PASSPHRASE, kdf=KDFParameters.TESTING) as wallet:
+        wallet.add_credential(RAW, local_id="bike-receipt", now=NOW)
+    with Wallet.open(home, PASSPHRASE, kdf_floor=KDFParameters.TESTING) as wallet:
+        stored = wallet.get_credential("bike-receipt")
+        assert stored.raw == RAW
+        by_id = wallet.get_credential("urn:uuid:6f1c3a52-0000-4000-8000-000000000001")
+        assert by_id == stored
+        assert [c.local_id for c in wallet.list_credentials()] == ["bike-receipt"]
+
+
+def test_add_credential_accepts_a_mapping(wallet: Wallet) -> None:
+    stored = wallet.add_credential(json.loads(RAW), now=NOW)
+    assert json.loads(stored.raw) == json.loads(RAW)
+
+
+def test_add_credential_refuses_a_non_credential(wallet: Wallet) -> None:
+    with pytest.raises(MalformedCredentialError) as exc_info:
+        wallet.add_credential('{"type": ["VerifiableCredential"]}')
+    assert exc_info.value.code == "credential.malformed"
+    assert wallet.list_credentials() == []
+
+
+def test_duplicate_local_id_is_refused(wallet: Wallet) -> None:
+    wallet.add_credential(RAW, local_id="receipt")
+    with pytest.raises(AliasExistsError) as exc_info:
+        wallet.add_credential(RAW, local_id="receipt")
+    assert exc_info.value.code == "wallet.alias-exists"
+
+
+def test_unknown_credential_is_not_found(wallet: Wallet) -> None:
+    with pytest.raises(CredentialNotFoundError) as exc_info:
+        wallet.get_credential("cred-9")
+    assert exc_info.value.code == "wallet.credential-not-found"
+
+
+def test_backup_round_trip_keeps_credentials(tmp_path: Path) -> None:
+    home = tmp_path / "w"
+    backup = tmp_path / "backup"
+    with Wallet.create(home, PASSPHRASE, kdf=KDFParameters.TESTING) as wallet:
+        wallet.add_credential(RAW, now=NOW)
+        wallet.export_backup(backup, "backup pass", kdf=KDFParameters.TESTING)
+    with Wallet.import_backup(
+        backup,
+        "backup pass",
+        home=tmp_path / "restored",
+        passphrase="new",
+        kdf=KDFParameters.TESTING,
+        kdf_floor=KDFParameters.TESTING,
+    ) as restored:
+        assert [c.raw for c in restored.list_credentials()] == [RAW]
