@@ -37,7 +37,7 @@ from did_vault.credentials.proofs import (
     VerifiedProof,
     verify_proofs,
 )
-from did_vault.credentials.rdfc import check_contexts
+from did_vault.credentials.rdfc import check_contexts, find_undefined_terms
 from did_vault.errors import (
     CredentialExpiredError,
     CredentialNotYetValidError,
@@ -104,15 +104,21 @@ def verify_credential(
     leeway: timedelta = DEFAULT_LEEWAY,
     status_checker: StatusChecker | None = None,
     context_loader: ContextLoader | None = None,
+    check_terms: bool = False,
 ) -> CredentialVerification:
     """Verify a credential (parse → data model → proof → validity → status).
 
     The error raised carries ``context["check"]``: the step that failed.
     ``context_loader`` knows the ``@context`` URLs accepted besides the packaged ones.
+    ``check_terms`` also refuses terms the contexts do not define (JSON-LD expansion,
+    slower than the signature). RDFC proofs refuse them anyway, since they would be
+    left out of the signed data; JCS proofs sign the JSON itself, so it is opt-in.
 
     Raises:
         MalformedCredentialError: not JSON, or a VCDM 2.0 rule broken.
         UnknownContextError: an ``@context`` outside the pinned set.
+        UndefinedTermError: a term the contexts do not define (``check_terms``, or
+            an RDFC proof).
         IssuerMismatchError: no proof is made by a key the issuer controls.
         CredentialNotYetValidError, CredentialExpiredError: outside the validity period.
         StatusUncheckedError: a ``credentialStatus`` and no ``status_checker``.
@@ -129,8 +135,8 @@ def verify_credential(
         checks.append(Check(PARSE, "JSON object"))
     with _step(DATA_MODEL):
         credential = VerifiableCredential.from_json(received)
-        check_contexts(received, loader=context_loader)
-        checks.append(Check(DATA_MODEL, "VC Data Model 2.0, pinned contexts"))
+        _check_json_ld(received, loader=context_loader, check_terms=check_terms)
+        checks.append(Check(DATA_MODEL, _DATA_MODEL_DETAIL[check_terms]))
     with _step(PROOF):
         proofs = verify_proofs(
             received,
@@ -179,6 +185,7 @@ def verify_presentation(
     leeway: timedelta = DEFAULT_LEEWAY,
     status_checker: StatusChecker | None = None,
     context_loader: ContextLoader | None = None,
+    check_terms: bool = False,
 ) -> PresentationVerification:
     """Verify a presentation bound to ``challenge`` and ``domain``, and its credentials.
 
@@ -197,8 +204,8 @@ def verify_presentation(
         checks.append(Check(PARSE, "JSON object"))
     with _step(DATA_MODEL):
         presentation = VerifiablePresentation.from_json(received)
-        check_contexts(received, loader=context_loader)
-        checks.append(Check(DATA_MODEL, "VC Data Model 2.0, pinned contexts"))
+        _check_json_ld(received, loader=context_loader, check_terms=check_terms)
+        checks.append(Check(DATA_MODEL, _DATA_MODEL_DETAIL[check_terms]))
     with _step(PROOF):
         proofs = verify_proofs(
             received,
@@ -228,6 +235,7 @@ def verify_presentation(
                     leeway=leeway,
                     status_checker=status_checker,
                     context_loader=context_loader,
+                    check_terms=check_terms,
                 )
             )
         checks.append(Check(CREDENTIALS, f"{len(results)} credential(s) verified"))
@@ -252,6 +260,21 @@ class _step:  # noqa: N801 - used as a lowercase context manager, like contextli
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, DidVaultError):
             exc.context.setdefault("check", self._name)
+
+
+_DATA_MODEL_DETAIL = {
+    False: "VC Data Model 2.0, pinned contexts",
+    True: "VC Data Model 2.0, pinned contexts, every term defined",
+}
+
+
+def _check_json_ld(
+    document: Mapping[str, Any], *, loader: ContextLoader | None, check_terms: bool
+) -> None:
+    if check_terms:
+        find_undefined_terms(document, loader=loader)  # checks the contexts too
+    else:
+        check_contexts(document, loader=loader)
 
 
 def _parse(document: Mapping[str, Any] | str | bytes) -> Mapping[str, Any]:

@@ -35,6 +35,7 @@ from did_vault.errors import (
     ProofRelationshipError,
     ProofVerificationError,
     StatusUncheckedError,
+    UndefinedTermError,
     UnknownContextError,
     UnsupportedCryptosuiteError,
 )
@@ -309,6 +310,33 @@ def test_verify_credential_rejects_malformed_json(text: str) -> None:
     error = _fails(MalformedCredentialError, text)
     assert error.code == "credential.malformed"
     assert error.context["check"] == "parse"
+
+
+def test_verify_credential_rejects_undefined_term_when_asked() -> None:
+    issued = _issued()  # "item" is not defined by the credentials v2 context
+    assert _verify(issued).checks
+    error = _fails(UndefinedTermError, issued, check_terms=True)
+    assert error.code == "context.term-undefined"
+    assert error.context["check"] == "data-model"
+
+
+def test_verify_credential_rejects_undefined_term_under_rdfc() -> None:
+    defined_only = _credential(
+        type=["VerifiableCredential"],
+        credentialSubject={"id": HOLDER, "name": "Bicycle"},
+    )
+    signed = add_proof(
+        defined_only,
+        key=ISSUER_KEY,
+        verification_method=_method(ISSUER_KEY),
+        cryptosuite="eddsa-rdfc-2022",
+        created=CREATED,
+    )
+    assert _verify(signed).proofs[0].cryptosuite == "eddsa-rdfc-2022"
+    # a term RDFC would silently drop from the signed data is refused, not ignored
+    signed["credentialSubject"]["stolen"] = True
+    error = _fails(UndefinedTermError, signed)
+    assert error.context["check"] == "proof"
 
 
 def test_verify_credential_rejects_data_model_violation() -> None:
