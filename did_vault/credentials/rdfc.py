@@ -72,6 +72,9 @@ _LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 # recursion limit (and real credentials are a handful of levels deep).
 MAX_NESTING_DEPTH = 100
 
+# Integers a double holds exactly (ECMAScript Number.MAX_SAFE_INTEGER).
+SAFE_INTEGER = 2**53 - 1
+
 # The work factor of RDFC-1.0 §4.4's deep-iteration limit (rdf-canonize's default).
 MAX_WORK_FACTOR = 1
 
@@ -462,7 +465,27 @@ def _json_tree(value: Any, depth: int = 0) -> Any:
         return {key: _json_tree(member, depth + 1) for key, member in value.items()}
     if isinstance(value, list | tuple):
         return [_json_tree(item, depth + 1) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _json_integer(value)
     return value
+
+
+def _json_integer(value: int) -> int | float:
+    """An integer as JSON parsers of the other implementations read it.
+
+    ECMAScript reads every JSON number as a double, so beyond 2**53 an integer
+    becomes the nearest double (Python's int-to-float rounds the same way). Signing
+    the exact Python int would give N-Quads no JavaScript verifier reproduces.
+
+    Raises:
+        MalformedInputError: beyond the double range.
+    """
+    if -SAFE_INTEGER <= value <= SAFE_INTEGER:
+        return value
+    try:
+        return float(value)
+    except OverflowError as exc:
+        raise MalformedInputError("a number is beyond the double range") from exc
 
 
 def _context_references(value: Any, pointer: str) -> Iterator[tuple[str, str]]:

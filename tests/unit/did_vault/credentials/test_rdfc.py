@@ -561,3 +561,30 @@ def test_nesting_up_to_the_limit_canonicalizes(loader):
 def test_warnings_from_elsewhere_are_passed_on():
     with pytest.warns(DeprecationWarning, match="not ours"), rdfc._pyld_errors():
         warnings.warn("not ours", DeprecationWarning, stacklevel=1)
+
+
+@pytest.mark.parametrize(
+    ("number", "lexical"),
+    [
+        (2**53 - 1, '"9007199254740991"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        (2**53 + 1, '"9007199254740992"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        (
+            12345678901234567890,
+            '"12345678901234567168"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        ),
+        (
+            -(2**60) - 1,
+            '"-1152921504606846976"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        ),
+        (10**21, '"1.0E21"^^<http://www.w3.org/2001/XMLSchema#double>'),
+    ],
+)
+def test_integers_beyond_2_53_are_read_as_the_nearest_double(loader, number, lexical):
+    # As every ECMAScript JSON parser reads them, so JavaScript verifiers agree.
+    output = canonicalize_rdfc(with_vocab(n=number), loader=loader).decode()
+    assert f"<{VOCAB}n> {lexical} .\n" in output
+
+
+def test_an_integer_beyond_the_double_range_is_malformed(loader):
+    with pytest.raises(MalformedInputError, match="double range"):
+        canonicalize_rdfc(with_vocab(n=10**400), loader=loader)
