@@ -5,6 +5,7 @@ passphrase comes from ``--passphrase-file``, then the environment, then a prompt
 the terminal; never from a command-line value, which other users could read.
 """
 
+import ssl
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,9 +15,14 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cli.output import Output, stdin_is_interactive
-from did_vault.errors import KeystoreNotFoundError
-from did_vault.keystore import KDFParameters
-from did_vault.wallet import Wallet
+from did_vault import (
+    HttpxFetcher,
+    KDFParameters,
+    KeystoreNotFoundError,
+    Resolver,
+    Wallet,
+    default_resolver,
+)
 
 WALLET_APP_NAME = "did-vault"
 
@@ -48,6 +54,12 @@ class CLISettings(BaseSettings):
     allow_loopback: bool = False
     # A CA bundle (PEM) to trust for did:web, e.g. a local development CA.
     ca_bundle: Path | None = None
+
+    def tls_verify(self) -> ssl.SSLContext | bool:
+        """TLS verification for did:web and status lists (a CA bundle if one is set)."""
+        if self.ca_bundle is None:
+            return True
+        return ssl.create_default_context(cafile=str(self.ca_bundle))
 
     def wallet_home(self) -> Path:
         if self.home is not None:
@@ -165,3 +177,9 @@ def open_wallet(
         raise KeystoreNotFoundError(f"no wallet in {home}")
     secret = wallet_passphrase(output, cfg, passphrase_file)
     return Wallet.open(home, secret, kdf_floor=cfg.kdf_floor())
+
+
+def make_resolver(cfg: CLISettings) -> Resolver:
+    """did:key, did:jwk and (through a guarded HTTPS fetcher) did:web."""
+    fetcher = HttpxFetcher(allow_loopback=cfg.allow_loopback, verify=cfg.tls_verify())
+    return default_resolver(fetcher=fetcher)

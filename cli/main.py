@@ -13,10 +13,10 @@ from typing import NoReturn
 import typer
 from typer._click import exceptions as click_exceptions  # typer vendors click
 
-from cli.commands import backup, did, passphrase, wallet
+from cli.commands import backup, credential, did, passphrase, wallet
 from cli.context import CLIError
 from cli.output import Output
-from did_vault.errors import (
+from did_vault import (
     DidVaultError,
     KeystoreError,
     KeystoreExistsError,
@@ -71,6 +71,9 @@ app = typer.Typer(
 )
 wallet.register(app)
 app.add_typer(did.app, name="did")
+app.add_typer(credential.app, name="credential")
+app.command("present")(credential.present)
+app.add_typer(credential.presentation_app, name="presentation")
 app.add_typer(backup.app, name="backup")
 app.add_typer(passphrase.app, name="passphrase")
 

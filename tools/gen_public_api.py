@@ -16,6 +16,23 @@ SOURCES: dict[str, list[str] | None] = {
     "did_vault.dids": "ALL",  # type: ignore[dict-item]
     "did_vault.keystore": ["ContainerKind", "KDFParameters"],
     "did_vault.wallet": ["StoredCredential", "Wallet", "WalletDID"],
+    "did_vault.credentials": "ALL",  # type: ignore[dict-item]
+    "did_vault.credentials.status": [
+        "BitstringStatusList",
+        "BitstringStatusListEntry",
+        "StatusListChecker",
+        "StatusPurpose",
+        "StatusResult",
+        "build_status_list_credential",
+        "make_status_entry",
+    ],
+    "did_vault.credentials.token_status": [
+        "TokenStatus",
+        "TokenStatusChecker",
+        "TokenStatusList",
+        "issue_status_list_token",
+        "verify_status_list_token",
+    ],
 }
 EXTRA = Path(__file__).with_name("public_api_extra.txt")
 

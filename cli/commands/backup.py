@@ -15,8 +15,7 @@ from cli.context import (
     wallet_passphrase,
 )
 from cli.output import Output
-from did_vault.errors import KeystoreExistsError
-from did_vault.wallet import Wallet
+from did_vault import KeystoreExistsError, Wallet
 
 app = typer.Typer(
     help="Export and import encrypted wallet backups.", no_args_is_help=True

@@ -1,21 +1,19 @@
 """``did-vault did …``: create, list, show and resolve DIDs."""
 
-import ssl
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from cli.context import (
-    CLISettings,
     JsonOption,
     PassphraseFileOption,
+    make_resolver,
     open_wallet,
     settings,
 )
 from cli.output import Output
-from did_vault.dids import HttpxFetcher, Resolver, default_resolver
-from did_vault.keys import KeyAlgorithm
+from did_vault import KeyAlgorithm
 
 app = typer.Typer(help="Create, list, show and resolve DIDs.", no_args_is_help=True)
 
@@ -31,14 +29,6 @@ class KeyType(StrEnum):
 
 
 KEY_TYPES = {KeyType.ED25519: KeyAlgorithm.ED25519, KeyType.P256: KeyAlgorithm.P256}
-
-
-def _resolver(cfg: CLISettings) -> Resolver:
-    verify: ssl.SSLContext | bool = True
-    if cfg.ca_bundle is not None:
-        verify = ssl.create_default_context(cafile=str(cfg.ca_bundle))
-    fetcher = HttpxFetcher(allow_loopback=cfg.allow_loopback, verify=verify)
-    return default_resolver(fetcher=fetcher)
 
 
 @app.command("create")
@@ -93,7 +83,7 @@ def show(
     cfg = settings()
     with open_wallet(output, cfg, passphrase_file) as wallet:
         record = wallet.get_did(name)
-    document = _resolver(cfg).resolve(record.did)
+    document = make_resolver(cfg).resolve(record.did)
     output.result({**record.to_dict(), "document": document.to_json()})
 
 
@@ -104,5 +94,5 @@ def resolve(
 ) -> None:
     """Resolve any DID (did:key, did:jwk, did:web) to its DID document."""
     output = Output(as_json=json_output)
-    document = _resolver(settings()).resolve(did)
+    document = make_resolver(settings()).resolve(did)
     output.document(document.to_json())

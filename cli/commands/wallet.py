@@ -4,8 +4,7 @@ import typer
 
 from cli.context import JsonOption, PassphraseFileOption, settings, wallet_passphrase
 from cli.output import Output
-from did_vault.errors import KeystoreExistsError
-from did_vault.wallet import Wallet
+from did_vault import KeystoreExistsError, Wallet
 
 
 def init(

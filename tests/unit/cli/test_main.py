@@ -241,12 +241,12 @@ def test_locked_wallet_exits_75(home: Path, capsys) -> None:
 
 
 def test_unexpected_error_prints_no_trace(home: Path, capsys, monkeypatch) -> None:
-    import cli.commands.did as did_command
+    import cli.context as cli_context
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(did_command, "default_resolver", explode)
+    monkeypatch.setattr(cli_context, "default_resolver", explode)
     code, problem, err = run(capsys, "did", "resolve", "did:key:z6Mk")
     assert (code, problem["code"]) == (70, "internal")
     assert "secret internals" not in json.dumps(problem)
