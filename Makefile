@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := interop/node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint fmt check conformance bench serve openapi clean lock
+.PHONY: install node run test lint fmt check conformance bench serve openapi clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -18,6 +19,17 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The independent JavaScript implementations the tests cross-verify against, pinned by
+# interop/package-lock.json. Without npm those tests are skipped (REQUIRE_NODE=1 fails).
+$(NODE_STAMP): interop/package.json interop/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix interop --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else \
+		echo "npm not found: cross-verification tests against npm implementations will be skipped"; \
+	fi
+
+node: $(NODE_STAMP)
 
 run: install
 	$(PY) -m cli.demo
@@ -32,12 +44,12 @@ fmt: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
+test: lint node
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 check: test
 
-conformance: install
+conformance: install node
 	$(PY) -m pytest -m conformance $(PYTEST_ARGS)
 
 bench: install
