@@ -91,8 +91,9 @@ def canonicalize_rdfc(
         UnknownContextError: an ``@context`` URL outside the loader's pinned set.
         UndefinedTermError: a property or type the contexts do not define, or a value
             that would become a relative IRI (both would be left out of the dataset).
-        MalformedInputError: not valid JSON-LD, or a poison graph exceeding the
-            canonicalization work bound.
+        MalformedInputError: not valid JSON-LD, a language tag that is not BCP 47,
+            nesting deeper than MAX_NESTING_DEPTH, a number beyond the double range,
+            or a poison graph exceeding the canonicalization work bound.
     """
     loader = loader if loader is not None else ContextLoader()
     tree = _json_tree(document)
@@ -439,8 +440,9 @@ def _term(term: Mapping[str, Any]) -> str:
 
 
 def _options(loader: ContextLoader) -> dict[str, Any]:
-    # base "": a relative IRI stays relative (and is caught) instead of being
-    # resolved against some location the signer never saw.
+    # base None, as jsonld.js does for Data Integrity: a relative IRI stays relative
+    # (and is refused). With pyld's default "" it would be resolved against
+    # http://example.org/base/ and signed as such.
     return {
         **loader.pyld_options(),
         "base": None,
