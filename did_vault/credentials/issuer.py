@@ -18,7 +18,6 @@ from did_vault.credentials.model import (
 )
 from did_vault.credentials.proofs import ASSERTION_METHOD, AUTHENTICATION, add_proof
 from did_vault.credentials.suites import EDDSA_JCS_2022
-from did_vault.dids.did import DIDURL
 from did_vault.errors import HolderMismatchError, IssuerMismatchError
 from did_vault.keys import PrivateKey
 
@@ -33,17 +32,16 @@ def issue_credential(
 ) -> dict[str, Any]:
     """Sign a credential with an ``assertionMethod`` proof (adds to any proofs on it).
 
-    ``verification_method`` is a DID URL of the issuer (``did:…#key``); the issuer
-    must be its DID.
+    ``verification_method`` is a URL of the issuer's key (``did:…#key``): the part
+    before ``#`` must be the issuer.
 
     Raises:
         MalformedCredentialError: the credential breaks a VCDM 2.0 rule.
         IssuerMismatchError: the verification method is not the issuer's.
-        InvalidDIDURLError: the verification method is not a DID URL.
         UnsupportedCryptosuiteError, ValueError: as ``create_proof``.
     """
     model = VerifiableCredential.from_json(credential)
-    signer = str(DIDURL.parse(verification_method).did)
+    signer = _controller_of(verification_method)
     if model.issuer_id != signer:
         raise IssuerMismatchError(
             "the verification method does not belong to the issuer",
@@ -104,13 +102,12 @@ def sign_presentation(
     Raises:
         MalformedCredentialError: the presentation breaks a VCDM 2.0 rule.
         HolderMismatchError: the presentation names a holder other than the signer.
-        InvalidDIDURLError: the verification method is not a DID URL.
         UnsupportedCryptosuiteError, ValueError: as ``create_proof``.
     """
     if not challenge or not domain:
         raise ValueError("a presentation proof needs a challenge and a domain")
     model = VerifiablePresentation.from_json(presentation)
-    signer = str(DIDURL.parse(verification_method).did)
+    signer = _controller_of(verification_method)
     if model.holder_id is not None and model.holder_id != signer:
         raise HolderMismatchError(
             "the verification method does not belong to the holder",
@@ -128,3 +125,10 @@ def sign_presentation(
         challenge=challenge,
         domain=domain,
     )
+
+
+def _controller_of(verification_method: str) -> str:
+    """The DID (or URL) a verification method URL ``…#fragment`` belongs to."""
+    if not isinstance(verification_method, str) or "#" not in verification_method:
+        raise ValueError("a verification method is a URL with a '#fragment'")
+    return verification_method.partition("#")[0]

@@ -14,7 +14,9 @@ listed under the proof purpose's relationship (``assertionMethod``,
 """
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
@@ -22,12 +24,11 @@ from typing import Any, Final, Literal, Protocol
 from did_vault.credentials.model import format_date_time_stamp, parse_date_time_stamp
 from did_vault.credentials.suites import EDDSA_JCS_2022, Cryptosuite, get_cryptosuite
 from did_vault.dids.did import DIDURL
-from did_vault.dids.document import DIDDocument, VerificationMethod
+from did_vault.dids.document import DIDDocument
 from did_vault.errors import (
     InvalidChallengeError,
     InvalidDIDURLError,
     InvalidDomainError,
-    InvalidEncodingError,
     InvalidSignatureError,
     MalformedProofError,
     ProofExpiredError,
@@ -38,8 +39,8 @@ from did_vault.errors import (
     UnsupportedCryptosuiteError,
     VerificationMethodNotFoundError,
 )
-from did_vault.keys import PrivateKey
-from did_vault.primitives.multikey import base58btc_decode, base58btc_encode
+from did_vault.keys import PrivateKey, PublicKey
+from did_vault.primitives.multikey import BASE58BTC_PREFIX
 
 DATA_INTEGRITY_PROOF = "DataIntegrityProof"
 CONTEXT_KEY = "@context"
@@ -122,7 +123,7 @@ def create_proof(
     if suite.embeds_context and CONTEXT_KEY in document:
         proof[CONTEXT_KEY] = document[CONTEXT_KEY]
     signature = key.sign(hash_data(document, proof, suite))
-    proof[PROOF_VALUE_KEY] = base58btc_encode(signature)
+    proof[PROOF_VALUE_KEY] = _encode_signature(signature)
     return proof
 
 
@@ -233,7 +234,11 @@ def verify_proofs(
     unsecured = {
         name: value for name, value in secured_document.items() if name != PROOF_KEY
     }
-    documents = _CachingResolver(resolver)
+    documents = (
+        resolver
+        if isinstance(resolver, CachingResolver)
+        else CachingResolver(resolver, max_entries=16)
+    )
     verified: list[VerifiedProof] = []
     for index, proof in enumerate(all_proofs):
         if not isinstance(proof, Mapping):
@@ -291,8 +296,10 @@ def verify_proof(
     if expires is not None and expires < (now or datetime.now(UTC)) - leeway:
         raise ProofExpiredError("the proof has expired", expires=proof["expires"])
     _check_challenge_and_domain(proof, challenge=challenge, domain=domain)
-    method, controller = _authorized_method(method_id, purpose, resolver)
-    public_key = method.public_key()
+    if isinstance(resolver, CachingResolver):
+        controller, public_key = resolver.verification_key(method_id, purpose)
+    else:
+        controller, public_key = _verification_key(method_id, purpose, resolver)
     if public_key.algorithm is not suite.key_algorithm:
         raise ProofVerificationError(
             "the verification method's key type does not fit the cryptosuite",
@@ -300,10 +307,7 @@ def verify_proof(
             algorithm=public_key.algorithm.value,
         )
     document = _document_with_proof_context(unsecured_document, proof)
-    try:
-        signature = base58btc_decode(proof_value)
-    except InvalidEncodingError as exc:
-        raise MalformedProofError("proofValue is not multibase base58btc") from exc
+    signature = _decode_signature(proof_value)
     try:
         public_key.verify(signature, hash_data(document, proof, suite))
     except InvalidSignatureError as exc:
@@ -391,10 +395,10 @@ def _check_challenge_and_domain(
             raise InvalidDomainError("the proof's domain is missing or not ours")
 
 
-def _authorized_method(
+def _verification_key(
     method_id: str, purpose: str, resolver: DIDDocumentResolver
-) -> tuple[VerificationMethod, str]:
-    """The verification method, checked to be listed under ``purpose``."""
+) -> tuple[str, PublicKey]:
+    """The controller and key of a method, checked to be listed under ``purpose``."""
     try:
         url = DIDURL.parse(method_id)
     except InvalidDIDURLError as exc:
@@ -426,7 +430,7 @@ def _authorized_method(
             verification_method=method_id[:256],
             relationship=purpose,
         ) from exc
-    return method, document.id
+    return document.id, method.public_key()
 
 
 def _document_with_proof_context(
@@ -448,15 +452,124 @@ def _document_with_proof_context(
     return {**unsecured_document, CONTEXT_KEY: proof_context}
 
 
-class _CachingResolver:
-    """Resolves each DID once per verification (a proof set often repeats one)."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, resolver: DIDDocumentResolver) -> None:
+
+class CachingResolver:
+    """A resolver that remembers DID documents and authorized verification keys.
+
+    Wrap a long-lived resolver in one to verify many proofs fast: each DID is
+    resolved, and each verification method parsed and checked against its
+    relationship, once per ``ttl`` (measured with ``clock``); at most
+    ``max_entries`` of each are kept. Failures are never cached.
+    """
+
+    def __init__(
+        self,
+        resolver: DIDDocumentResolver,
+        *,
+        ttl: timedelta = timedelta(minutes=5),
+        max_entries: int = 1024,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be positive")
         self._resolver = resolver
-        self._documents: dict[str, DIDDocument] = {}
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._clock = clock
+        self._documents: OrderedDict[str, tuple[datetime, DIDDocument]] = OrderedDict()
+        self._keys: OrderedDict[tuple[str, str], tuple[datetime, str, PublicKey]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
 
     def resolve(self, did: str, /) -> DIDDocument:
-        document = self._documents.get(did)
-        if document is None:
-            document = self._documents[did] = self._resolver.resolve(did)
+        """The DID document, from the cache while it is fresh.
+
+        Raises:
+            as the wrapped resolver.
+        """
+        now = self._clock()
+        with self._lock:
+            entry = self._documents.get(did)
+            if entry is not None and now < entry[0]:
+                self._documents.move_to_end(did)
+                return entry[1]
+        document = self._resolver.resolve(did)
+        with self._lock:
+            self._documents[did] = (now + self._ttl, document)
+            self._documents.move_to_end(did)
+            while len(self._documents) > self._max_entries:
+                self._documents.popitem(last=False)
         return document
+
+    def verification_key(self, method_id: str, purpose: str) -> tuple[str, PublicKey]:
+        """The controller DID and public key of a method authorized for ``purpose``.
+
+        Raises:
+            MalformedProofError: not a ``did:…#fragment`` URL.
+            ProofRelationshipError: not listed under the purpose's relationship.
+            VerificationMethodNotFoundError, ResolutionError, InvalidKeyError,
+            UnsupportedAlgorithmError: as resolving and parsing the method.
+        """
+        now = self._clock()
+        cache_key = (method_id, purpose)
+        with self._lock:
+            entry = self._keys.get(cache_key)
+            if entry is not None and now < entry[0]:
+                self._keys.move_to_end(cache_key)
+                return entry[1], entry[2]
+        controller, public_key = _verification_key(method_id, purpose, self)
+        with self._lock:
+            self._keys[cache_key] = (now + self._ttl, controller, public_key)
+            self._keys.move_to_end(cache_key)
+            while len(self._keys) > self._max_entries:
+                self._keys.popitem(last=False)
+        return controller, public_key
+
+
+# The ``base58`` package converts between integers and bytes a digit at a time, which
+# costs more per proof than the hashing; these do the same with Python's big integers.
+_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_DIGITS = bytes.maketrans(_B58_ALPHABET.encode("ascii"), bytes(range(58)))
+_B58_INVALID = bytes(set(range(256)) - set(_B58_ALPHABET.encode("ascii")))
+_B58_CHUNK = 58**10
+
+
+def _encode_signature(signature: bytes) -> str:
+    """Multibase base58btc (``z`` + Bitcoin-alphabet base58) of the signature."""
+    number = int.from_bytes(signature, "big")
+    digits: list[str] = []
+    while number:
+        number, chunk = divmod(number, _B58_CHUNK)
+        for _ in range(10):
+            chunk, digit = divmod(chunk, 58)
+            digits.append(_B58_ALPHABET[digit])
+    text = "".join(reversed(digits)).lstrip("1")
+    zeros = len(signature) - len(signature.lstrip(b"\0"))
+    return BASE58BTC_PREFIX + "1" * zeros + text
+
+
+def _decode_signature(proof_value: str) -> bytes:
+    """The signature bytes of a multibase base58btc ``proofValue``.
+
+    Raises:
+        MalformedProofError: not ``z`` + base58btc, or absurdly long.
+    """
+    body = proof_value[1:]
+    if (
+        not proof_value.startswith(BASE58BTC_PREFIX)
+        or not body.isascii()
+        or len(body) > 1024
+    ):
+        raise MalformedProofError("proofValue is not multibase base58btc")
+    raw = body.encode("ascii")
+    if raw.translate(None, _B58_INVALID) != raw:
+        raise MalformedProofError("proofValue is not multibase base58btc")
+    number = 0
+    for digit in raw.translate(_B58_DIGITS):
+        number = number * 58 + digit
+    zeros = len(body) - len(body.lstrip("1"))
+    return b"\0" * zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")

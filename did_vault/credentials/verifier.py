@@ -155,7 +155,7 @@ def verify_credential(
         checks.append(Check(PROOF, f"{len(proofs)} proof(s), issuer {issuer} signed"))
     with _step(VALIDITY):
         _check_validity(credential, now=moment, leeway=leeway)
-        checks.append(Check(VALIDITY, f"valid at {moment.isoformat()}"))
+        checks.append(Check(VALIDITY, "within validFrom and validUntil"))
     with _step(STATUS):
         entries = _status_entries(received)
         if entries and status_checker is None:
@@ -273,8 +273,41 @@ def _check_json_ld(
 ) -> None:
     if check_terms:
         find_undefined_terms(document, loader=loader)  # checks the contexts too
-    else:
+    elif not _has_only_known_context_urls(document, loader or ContextLoader()):
         check_contexts(document, loader=loader)
+
+
+def _has_only_known_context_urls(
+    document: Mapping[str, Any], loader: ContextLoader
+) -> bool:
+    """The common case, decided in one cheap pass: every ``@context`` in the document
+    (top level, and the copy a JCS proof carries) is a known URL or a list of them.
+    Anything else (inline context objects) goes through ``check_contexts``, which
+    also says where the problem is.
+    """
+    stack: list[Any] = [document]
+    push = stack.append
+    budget = 1_000_000  # a cyclic mapping would otherwise loop forever
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            context = item.get("@context")
+            if context is not None:
+                urls = context if type(context) is list else [context]
+                for url in urls:
+                    if type(url) is not str or not loader.is_known(url):
+                        return False
+            for value in item.values():
+                if type(value) is dict or type(value) is list:
+                    push(value)
+        else:  # a list
+            for value in item:
+                if type(value) is dict or type(value) is list:
+                    push(value)
+    return True
 
 
 def _parse(document: Mapping[str, Any] | str | bytes) -> Mapping[str, Any]:

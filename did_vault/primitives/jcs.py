@@ -22,7 +22,11 @@ Two paths produce the same bytes:
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from json.encoder import (  # type: ignore[attr-defined]
+    c_make_encoder,
+    encode_basestring,
+)
 from typing import Any
 
 from did_vault.errors import CanonicalizationError
@@ -31,6 +35,7 @@ MAX_EXACT_INTEGER = 2**53 - 1
 """Integers within ± this print the same in Python and ECMAScript (I-JSON range)."""
 
 _BMP_MAX = "\uffff"
+_FAST_PATH_MAX_NODES = 1_000_000
 _ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -40,9 +45,29 @@ _ESCAPES = {
     "\r": "\\r",
     "\t": "\\t",
 }
-_encode_fast = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-).encode
+
+
+def _not_json(value: object) -> Any:
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+def _make_fast_encoder() -> Callable[[Any], str]:
+    """``json.dumps(ensure_ascii=False, separators=(",", ":"), sort_keys=True)``.
+
+    The C encoder is built once, without a circular-reference memo (so it holds no
+    state between calls; a cycle ends in RecursionError, reported as too deep).
+    """
+    if c_make_encoder is None:  # pragma: no cover - CPython always has _json
+        return json.JSONEncoder(
+            ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+        ).encode
+    chunks = c_make_encoder(
+        None, _not_json, encode_basestring, None, ":", ",", True, False, False
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+_encode_fast = _make_fast_encoder()
 
 
 def canonicalize(value: Any) -> bytes:
@@ -78,7 +103,11 @@ def _is_fast_path_exact(value: Any) -> bool:
     """
     stack = [value]
     pop, push, extend = stack.pop, stack.append, stack.extend
+    budget = _FAST_PATH_MAX_NODES  # a cyclic value would otherwise loop forever
     while stack:
+        budget -= 1
+        if budget < 0:
+            return False
         item = pop()
         kind = type(item)
         if kind is dict:

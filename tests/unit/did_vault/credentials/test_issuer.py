@@ -13,7 +13,6 @@ from did_vault.credentials.issuer import (
 from did_vault.dids import create_did_key
 from did_vault.errors import (
     HolderMismatchError,
-    InvalidDIDURLError,
     IssuerMismatchError,
     MalformedCredentialError,
 )
@@ -82,10 +81,12 @@ def test_issue_credential_refuses_invalid_credentials_and_methods() -> None:
             key=ISSUER_KEY,
             verification_method=ISSUER_METHOD,
         )
-    with pytest.raises(InvalidDIDURLError):
+    with pytest.raises(IssuerMismatchError):
         issue_credential(
             _credential(), key=ISSUER_KEY, verification_method="https://x.example#k"
         )
+    with pytest.raises(ValueError, match="fragment"):
+        issue_credential(_credential(), key=ISSUER_KEY, verification_method=ISSUER)
 
 
 def test_create_presentation_embeds_credentials_unchanged() -> None:

@@ -165,6 +165,13 @@ def test_canonicalize_rejects_deep_nesting() -> None:
         canonicalize(value)
 
 
+def test_canonicalize_rejects_cycles() -> None:
+    value: dict[str, Any] = {}
+    value["self"] = value
+    with pytest.raises(CanonicalizationError):
+        canonicalize(value)
+
+
 def test_tuples_and_mappings_are_json_arrays_and_objects() -> None:
     from types import MappingProxyType
 
