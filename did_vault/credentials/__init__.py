@@ -16,6 +16,7 @@ from did_vault.credentials.model import (
 )
 from did_vault.credentials.proofs import (
     DATA_INTEGRITY_PROOF,
+    CachingResolver,
     DIDDocumentResolver,
     ProofPurpose,
     VerifiedProof,
@@ -50,6 +51,7 @@ __all__ = [
     "ECDSA_RDFC_2019",
     "EDDSA_JCS_2022",
     "EDDSA_RDFC_2022",
+    "CachingResolver",
     "Check",
     "CredentialStatusEntry",
     "CredentialVerification",

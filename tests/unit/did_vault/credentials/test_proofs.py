@@ -7,14 +7,16 @@ from typing import Any
 import pytest
 
 from did_vault.credentials.proofs import (
+    CachingResolver,
     add_proof,
     create_proof,
     verify_proof,
     verify_proofs,
 )
 from did_vault.credentials.suites import CRYPTOSUITES, get_cryptosuite
-from did_vault.dids import create_did_key, default_resolver
+from did_vault.dids import DIDDocument, create_did_key, default_resolver
 from did_vault.errors import (
+    DIDNotFoundError,
     MalformedProofError,
     ProofExpiredError,
     ProofMissingError,
@@ -240,3 +242,50 @@ def test_verify_proofs_does_not_change_the_document() -> None:
     before = copy.deepcopy(signed)
     _verify(signed)
     assert signed == before
+
+
+class _CountingResolver:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.fail = False
+        self._inner = default_resolver()
+
+    def resolve(self, did: str) -> DIDDocument:
+        self.calls.append(did)
+        if self.fail:
+            raise DIDNotFoundError("gone")
+        return self._inner.resolve(did)
+
+
+def test_caching_resolver_resolves_each_did_once_per_ttl() -> None:
+    clock = [NOW]
+    inner = _CountingResolver()
+    cache = CachingResolver(inner, clock=lambda: clock[0])
+    signed = add_proof(
+        _document(), key=ED_KEYS[0], verification_method=_method(ED_KEYS[0])
+    )
+    for _ in range(3):
+        verify_proofs(
+            signed, resolver=cache, expected_purpose="assertionMethod", now=NOW
+        )
+    assert len(inner.calls) == 1
+    clock[0] = NOW.replace(hour=13)  # past the 5-minute ttl
+    verify_proofs(signed, resolver=cache, expected_purpose="assertionMethod", now=NOW)
+    assert len(inner.calls) == 2
+
+
+def test_caching_resolver_does_not_cache_failures_and_stays_bounded() -> None:
+    inner = _CountingResolver()
+    cache = CachingResolver(inner, max_entries=2)
+    inner.fail = True
+    did = str(create_did_key(ED_KEYS[0].public_key))
+    with pytest.raises(DIDNotFoundError):
+        cache.resolve(did)
+    inner.fail = False
+    cache.resolve(did)
+    for key in ED_KEYS:
+        cache.resolve(str(create_did_key(key.public_key)))
+    cache.resolve(did)  # evicted by the two newer entries
+    assert inner.calls.count(did) == 3
+    with pytest.raises(ValueError, match="max_entries"):
+        CachingResolver(inner, max_entries=0)
