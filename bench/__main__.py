@@ -1,5 +1,11 @@
-"""``python -m bench``: run the key benchmark (see bench/README.md)."""
+"""``python -m bench``: the key benchmark, then the credential benchmark."""
 
-from bench.keys import main
+import sys
 
-raise SystemExit(main())
+from bench.credentials import main as credentials_main
+from bench.keys import main as keys_main
+
+status = keys_main(sys.argv[1:])
+print()
+status = status or credentials_main([])
+raise SystemExit(status)

@@ -34,7 +34,7 @@ from typing import Any
 from pyld.canon import URDNA2015
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
-from did_vault.contexts import ContextLoader
+from did_vault.contexts import ContextLoader, packaged_loader
 from did_vault.errors import (
     DidVaultError,
     MalformedInputError,
@@ -95,7 +95,7 @@ def canonicalize_rdfc(
             nesting deeper than MAX_NESTING_DEPTH, a number beyond the double range,
             or a poison graph exceeding the canonicalization work bound.
     """
-    loader = loader if loader is not None else ContextLoader()
+    loader = loader if loader is not None else packaged_loader()
     tree = _json_tree(document)
     _check_contexts(tree, loader)
     with _pyld_errors():
@@ -117,7 +117,7 @@ def check_contexts(
         MalformedInputError: an ``@context`` entry that is neither a string, an
             object nor null, or a document nested too deeply.
     """
-    loader = loader if loader is not None else ContextLoader()
+    loader = loader if loader is not None else packaged_loader()
     _check_contexts(_json_tree(document), loader)
 
 
@@ -145,7 +145,7 @@ def find_undefined_terms(
             ``context["pointer"]`` is its JSON pointer (RFC 6901).
         MalformedInputError: not valid JSON-LD.
     """
-    loader = loader if loader is not None else ContextLoader()
+    loader = loader if loader is not None else packaged_loader()
     tree = _json_tree(document)
     _check_contexts(tree, loader)
     with _pyld_errors():

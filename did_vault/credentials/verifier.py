@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from did_vault.contexts import ContextLoader
+from did_vault.contexts import ContextLoader, packaged_loader
 from did_vault.credentials.model import (
     VerifiableCredential,
     VerifiablePresentation,
@@ -273,7 +273,7 @@ def _check_json_ld(
 ) -> None:
     if check_terms:
         find_undefined_terms(document, loader=loader)  # checks the contexts too
-    elif not _has_only_known_context_urls(document, loader or ContextLoader()):
+    elif not _has_only_known_context_urls(document, loader or packaged_loader()):
         check_contexts(document, loader=loader)
 
 
