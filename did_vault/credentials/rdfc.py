@@ -548,6 +548,16 @@ def _pyld_errors() -> Iterator[None]:
             ) from exc
         except RecursionError as exc:
             raise MalformedInputError("the document is nested too deeply") from exc
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            # pyld has edge cases where odd but parseable input trips its own code
+            # (e.g. ``{"@vocab": null}`` with no earlier @vocab: a KeyError). The
+            # input is what is wrong here, so it is reported as input.
+            if isinstance(exc, DidVaultError):
+                raise
+            raise MalformedInputError(
+                "the JSON-LD processor could not process the document",
+                error=type(exc).__name__,
+            ) from exc
     for warning in caught:
         if _is_pyld_warning(warning):
             raise MalformedInputError(

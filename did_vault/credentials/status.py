@@ -499,6 +499,7 @@ class _VerifiedList:
     valid_from: datetime | None
     valid_until: datetime | None
     bitstring: bytes
+    issuer: str | None
 
 
 class StatusListChecker:
@@ -536,11 +537,16 @@ class StatusListChecker:
         self._cache: dict[str, _VerifiedList] = {}
         self._lock = threading.Lock()
 
-    def check(self, entry: Mapping[str, Any], *, now: datetime) -> StatusResult:
+    def check(
+        self, entry: Mapping[str, Any], *, now: datetime, issuer: str | None = None
+    ) -> StatusResult:
         """Check one ``credentialStatus`` entry (the spec's Validate Algorithm).
 
         Returns the result for a clear status, and for every ``message`` purpose
-        value (with its message).
+        value (with its message). ``issuer`` is the issuer of the credential being
+        checked: when given, the status list must be issued by it too, so that a
+        list served from a hijacked URL and signed by anyone else cannot clear a
+        revoked credential.
 
         Raises:
             CredentialRevokedError: a ``revocation`` entry whose status is set.
@@ -560,6 +566,12 @@ class StatusListChecker:
         parsed = BitstringStatusListEntry.from_mapping(entry)
         url = parsed.status_list_credential
         verified = self._verified_list(url, now=now)
+        if issuer is not None and verified.issuer != issuer:
+            raise StatusListInvalidError(
+                "the status list is not issued by the credential's issuer",
+                reason="issuer",
+                url=url,
+            )
         if verified.valid_from is not None and now + self._leeway < verified.valid_from:
             raise StatusListInvalidError(
                 "the status list is not valid yet", reason="not-yet-valid", url=url
@@ -616,6 +628,7 @@ class StatusListChecker:
         credential_status: Mapping[str, Any] | Sequence[Mapping[str, Any]],
         *,
         now: datetime,
+        issuer: str | None = None,
     ) -> tuple[StatusResult, ...]:
         """Check a credential's ``credentialStatus`` (one entry or a list of them).
 
@@ -633,7 +646,7 @@ class StatusListChecker:
             raise InvalidStatusEntryError("credentialStatus is an object or a list")
         if not entries:
             raise InvalidStatusEntryError("credentialStatus is an empty list")
-        return tuple(self.check(entry, now=now) for entry in entries)
+        return tuple(self.check(entry, now=now, issuer=issuer) for entry in entries)
 
     def clear_cache(self) -> None:
         """Forget every cached list."""
@@ -747,7 +760,16 @@ class StatusListChecker:
             valid_from=_parse_timestamp(credential.get("validFrom"), "validFrom"),
             valid_until=_parse_timestamp(credential.get("validUntil"), "validUntil"),
             bitstring=bitstring,
+            issuer=_issuer_id(credential.get("issuer")),
         )
+
+
+def _issuer_id(issuer: object) -> str | None:
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+        return str(issuer["id"])
+    return None
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

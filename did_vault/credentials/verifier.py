@@ -64,7 +64,9 @@ class StatusChecker(Protocol):
     why the status could not be established).
     """
 
-    def check(self, entry: Mapping[str, Any], *, now: datetime) -> object: ...
+    def check(
+        self, entry: Mapping[str, Any], *, now: datetime, issuer: str
+    ) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +166,7 @@ def verify_credential(
             )
         for entry in entries:
             assert status_checker is not None  # checked just above
-            status_checker.check(entry, now=moment)
+            status_checker.check(entry, now=moment, issuer=credential.issuer_id)
         checks.append(
             Check(STATUS, f"{len(entries)} status entr(y/ies) checked")
             if entries

@@ -588,3 +588,16 @@ def test_integers_beyond_2_53_are_read_as_the_nearest_double(loader, number, lex
 def test_an_integer_beyond_the_double_range_is_malformed(loader):
     with pytest.raises(MalformedInputError, match="double range"):
         canonicalize_rdfc(with_vocab(n=10**400), loader=loader)
+
+
+def test_processor_crash_on_null_vocab_is_reported_as_malformed_input() -> None:
+    # pyld raises a bare KeyError for this input; it must not escape as a crash.
+    document = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": None}],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:1",
+        "credentialSubject": {"x": 1},
+    }
+    with pytest.raises(MalformedInputError) as exc_info:
+        find_undefined_terms(document)
+    assert exc_info.value.code == "input.malformed"

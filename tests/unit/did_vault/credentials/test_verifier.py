@@ -125,7 +125,7 @@ class _Checker:
         self.error = error
         self.seen: list[Mapping[str, Any]] = []
 
-    def check(self, entry: Mapping[str, Any], *, now: datetime) -> object:
+    def check(self, entry: Mapping[str, Any], *, now: datetime, issuer: str) -> object:
         assert now == NOW
         self.seen.append(entry)
         if self.error is not None:
