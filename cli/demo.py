@@ -1,8 +1,11 @@
 """``make run``: the end-to-end story, told through the real ``did-vault`` command.
 
 For now it covers the wallet: an owner creates an encrypted wallet, a DID for
-themselves and one for an item they own, resolves them, backs the wallet up, restores
-it elsewhere and changes the passphrase; a wrong passphrase is refused. Everything
+themselves and one for an item they own, and resolves them; a brand issues a signed
+credential for the item, the owner keeps it and presents it to a repair shop bound to
+the shop's challenge and domain; a replayed presentation and an altered credential are
+refused; the owner backs the wallet up, restores it elsewhere and changes the
+passphrase; a wrong passphrase is refused. Everything
 happens in a temporary folder; the user's own wallet is never touched.
 """
 
@@ -90,7 +93,66 @@ def story(out: Output, workdir: Path, *, insecure_test_kdf: bool = False) -> Non
     out.heading("3. Anyone can resolve Alice's DID to its DID document, offline")
     _run(out, ["did", "resolve", str(alice["did"])], env=base_env)
 
-    out.heading("4. An encrypted backup, restored into a new wallet home")
+    out.heading("4. Brand X issues Alice a signed credential for her e-bike")
+    brand_env = {
+        **base_env,
+        "DID_VAULT_HOME": str(workdir / "brand-x-wallet"),
+        "DID_VAULT_PASSPHRASE": "brand x issuing key passphrase",
+    }
+    _run(out, ["init"], env=brand_env)
+    _run(out, ["did", "create", "--alias", "brand-x"], env=brand_env)
+    subject = workdir / "e-bike.json"
+    subject.write_text(
+        json.dumps(
+            {
+                "id": alice["did"],
+                "name": "Brand X Trekking 7 e-bike",
+                "description": "frame WBX7-2026-000042, warranty until 2028-11-20",
+            }
+        )
+    )
+    credential = workdir / "e-bike-credential.json"
+    _run(
+        out,
+        [
+            *("credential", "issue", "--issuer", "brand-x", "--subject", str(subject)),
+            *("--valid-until", "2028-11-20T00:00:00Z", "--out", str(credential)),
+        ],
+        env=brand_env,
+    )
+    _run(out, ["credential", "import", str(credential), "--as", "e-bike"], env=env)
+
+    out.heading("5. A repair shop asks for proof; Alice presents it bound to the shop")
+    presentation = workdir / "presentation.json"
+    _run(
+        out,
+        [
+            *("present", "--credential", "e-bike", "--challenge", "shop-nonce-7f3a"),
+            *("--domain", "repair.example", "--out", str(presentation)),
+        ],
+        env=env,
+    )
+    verify = ["presentation", "verify", str(presentation)]
+    _run(
+        out,
+        [*verify, "--challenge", "shop-nonce-7f3a", "--domain", "repair.example"],
+        env=base_env,
+    )
+    out.step("# replayed to another shop, the presentation is refused:")
+    _run(
+        out,
+        [*verify, "--challenge", "other-nonce", "--domain", "pawn.example"],
+        env=base_env,
+        expect=1,
+    )
+    forged = workdir / "forged.json"
+    document = json.loads(credential.read_text())
+    document["credentialSubject"]["description"] = "frame WBX7-2026-000099"
+    forged.write_text(json.dumps(document))
+    out.step("# a credential altered after signing is refused:")
+    _run(out, ["credential", "verify", str(forged)], env=base_env, expect=1)
+
+    out.heading("6. An encrypted backup, restored into a new wallet home")
     backup = workdir / "alice.backup"
     backup_env = {**env, "DID_VAULT_BACKUP_PASSPHRASE": "a different backup secret"}
     _run(out, ["backup", "export", str(backup)], env=backup_env)
@@ -101,7 +163,7 @@ def story(out: Output, workdir: Path, *, insecure_test_kdf: bool = False) -> Non
     if restored != original:
         raise DemoError("the restored wallet differs from the original")
 
-    out.heading("5. Passphrase change; the old passphrase no longer opens the wallet")
+    out.heading("7. Passphrase change; the old passphrase no longer opens the wallet")
     _run(
         out,
         ["passphrase", "change"],
