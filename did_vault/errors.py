@@ -10,16 +10,25 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
     │   ├── InvalidEncodingError               [encoding.invalid]
     │   ├── InvalidKeyError                    [key.invalid]
     │   ├── InvalidStatusEntryError            [status.entry-invalid]
+    │   ├── InvalidDCQLQueryError              [dcql.invalid]
     │   ├── CanonicalizationError              [json.not-canonicalizable]
     │   ├── MalformedCredentialError           [credential.malformed]
     │   ├── MalformedProofError                [proof.malformed]
     │   ├── UnknownContextError                [context.unknown]
-    │   └── UndefinedTermError                 [context.term-undefined]
+    │   ├── UndefinedTermError                 [context.term-undefined]
+    │   ├── MalformedJWSError                  [jws.malformed]
+    │   ├── MalformedSDJWTError                [sdjwt.malformed]
+    │   ├── InvalidDisclosureError             [sdjwt.disclosure-invalid]
+    │   └── ReservedClaimNameError             [sdjwt.claim-name-reserved]
     ├── UnsupportedError                       [input.unsupported]
     │   ├── UnsupportedDIDMethodError          [did.method-unsupported]
     │   ├── UnsupportedAlgorithmError          [key.algorithm-unsupported]
     │   ├── UnsupportedStatusError             [status.unsupported]
-    │   └── UnsupportedCryptosuiteError        [proof.cryptosuite-unsupported]
+    │   ├── UnknownRequestTemplateError        [dcql.template-unknown]
+    │   ├── UnsupportedCryptosuiteError        [proof.cryptosuite-unsupported]
+    │   ├── UnsupportedJWSAlgorithmError       [jws.alg-unsupported]
+    │   ├── UnsupportedCriticalHeaderError     [jws.crit-unsupported]
+    │   └── UnsupportedDigestAlgorithmError    [sdjwt.alg-unsupported]
     ├── VerificationError                      [verification.failed]
     │   ├── InvalidSignatureError              [proof.signature-invalid]
     │   ├── CredentialRevokedError             [credential.revoked]
@@ -29,6 +38,8 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
     │   │   ├── StatusListTooLargeError        [status.list-too-large]
     │   │   └── StatusListExpiredError         [status.list-expired]
     │   ├── StatusIndexOutOfRangeError         [status.index-out-of-range]
+    │   ├── UnsatisfiableQueryError            [dcql.unsatisfiable]
+    │   ├── TemplateExceededError              [dcql.exceeds-template]
     │   ├── StatusPurposeMismatchError         [status.purpose-mismatch]
     │   ├── ProofMissingError                  [proof.missing]
     │   ├── ProofVerificationError             [proof.verification-failed]
@@ -41,7 +52,20 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
     │   ├── HolderMismatchError                [presentation.holder-mismatch]
     │   ├── CredentialExpiredError             [credential.expired]
     │   ├── CredentialNotYetValidError         [credential.not-yet-valid]
-    │   └── StatusUncheckedError               [status.unchecked]
+    │   ├── StatusUncheckedError               [status.unchecked]
+    │   ├── JWSAlgorithmMismatchError          [jws.alg-mismatch]
+    │   ├── InvalidSDJWTTypeError              [sdjwt.typ-invalid]
+    │   ├── DisclosureUnreferencedError        [sdjwt.disclosure-unreferenced]
+    │   ├── DuplicateDigestError               [sdjwt.digest-duplicate]
+    │   ├── ClaimCollisionError                [sdjwt.claim-collision]
+    │   ├── RequiredClaimConcealedError        [sdjwt.required-claim-concealed]
+    │   ├── KeyBindingMissingError             [sdjwt.kb-missing]
+    │   ├── KeyBindingInvalidError             [sdjwt.kb-invalid]
+    │   ├── KeyBindingStaleError               [sdjwt.kb-stale]
+    │   ├── SDHashMismatchError                [sdjwt.sd-hash-mismatch]
+    │   ├── InvalidNonceError                  [sdjwt.nonce-invalid]
+    │   ├── NonceReplayedError                 [sdjwt.nonce-replayed]
+    │   └── InvalidAudienceError               [sdjwt.audience-invalid]
     ├── ResolutionError                        [did.resolution-failed]
     │   ├── DIDNotFoundError                   [did.not-found]
     │   ├── ForbiddenHostError                 [did.host-forbidden]
@@ -329,6 +353,136 @@ class CredentialNotYetValidError(VerificationError):
 class StatusUncheckedError(VerificationError):
     code = "status.unchecked"
     title = "Credential status not checked"
+
+
+# --- presentation requests (DCQL) ---------------------------------------------------
+
+
+class InvalidDCQLQueryError(MalformedInputError):
+    code = "dcql.invalid"
+    title = "Invalid DCQL query"
+
+
+class UnknownRequestTemplateError(UnsupportedError):
+    code = "dcql.template-unknown"
+    title = "Unknown request template"
+
+
+class UnsatisfiableQueryError(VerificationError):
+    """The wallet holds no credential (or combination) that answers the query."""
+
+    code = "dcql.unsatisfiable"
+    title = "Query cannot be satisfied"
+
+
+class TemplateExceededError(VerificationError):
+    """A request names a template but asks for more than that template allows."""
+
+    code = "dcql.exceeds-template"
+    title = "Request asks for more than its template"
+
+
+# --- SD-JWT ---------------------------------------------------------------------
+
+
+class MalformedJWSError(MalformedInputError):
+    code = "jws.malformed"
+    title = "Malformed JWS"
+
+
+class MalformedSDJWTError(MalformedInputError):
+    code = "sdjwt.malformed"
+    title = "Malformed SD-JWT"
+
+
+class InvalidDisclosureError(MalformedInputError):
+    code = "sdjwt.disclosure-invalid"
+    title = "Invalid disclosure"
+
+
+class ReservedClaimNameError(MalformedInputError):
+    code = "sdjwt.claim-name-reserved"
+    title = "Reserved claim name"
+
+
+class UnsupportedJWSAlgorithmError(UnsupportedError):
+    code = "jws.alg-unsupported"
+    title = "Unsupported JWS algorithm"
+
+
+class UnsupportedCriticalHeaderError(UnsupportedError):
+    code = "jws.crit-unsupported"
+    title = "Critical JWS header not supported"
+
+
+class UnsupportedDigestAlgorithmError(UnsupportedError):
+    code = "sdjwt.alg-unsupported"
+    title = "Unsupported disclosure digest algorithm"
+
+
+class JWSAlgorithmMismatchError(VerificationError):
+    code = "jws.alg-mismatch"
+    title = "JWS algorithm does not match the key"
+
+
+class InvalidSDJWTTypeError(VerificationError):
+    code = "sdjwt.typ-invalid"
+    title = "Wrong SD-JWT type"
+
+
+class DisclosureUnreferencedError(VerificationError):
+    code = "sdjwt.disclosure-unreferenced"
+    title = "Disclosure not referenced"
+
+
+class DuplicateDigestError(VerificationError):
+    code = "sdjwt.digest-duplicate"
+    title = "Digest used more than once"
+
+
+class ClaimCollisionError(VerificationError):
+    code = "sdjwt.claim-collision"
+    title = "Disclosed claim name collides"
+
+
+class RequiredClaimConcealedError(VerificationError):
+    code = "sdjwt.required-claim-concealed"
+    title = "Claim that must be in the clear was concealed"
+
+
+class KeyBindingMissingError(VerificationError):
+    code = "sdjwt.kb-missing"
+    title = "Key binding missing"
+
+
+class KeyBindingInvalidError(VerificationError):
+    code = "sdjwt.kb-invalid"
+    title = "Invalid key binding"
+
+
+class KeyBindingStaleError(VerificationError):
+    code = "sdjwt.kb-stale"
+    title = "Key binding not fresh"
+
+
+class SDHashMismatchError(VerificationError):
+    code = "sdjwt.sd-hash-mismatch"
+    title = "sd_hash does not match the presentation"
+
+
+class InvalidNonceError(VerificationError):
+    code = "sdjwt.nonce-invalid"
+    title = "Invalid nonce"
+
+
+class NonceReplayedError(VerificationError):
+    code = "sdjwt.nonce-replayed"
+    title = "Nonce already used"
+
+
+class InvalidAudienceError(VerificationError):
+    code = "sdjwt.audience-invalid"
+    title = "Invalid audience"
 
 
 # --- the owner's encrypted wallet -------------------------------------------------
