@@ -25,6 +25,9 @@ CREDENTIALS_V2_URL = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_V2_URL = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1_URL = "https://w3id.org/security/multikey/v1"
 DID_V1_URL = "https://www.w3.org/ns/did/v1"
+# The registry's own context (specs/contexts/registry-v1.jsonld, authored by this
+# project; see specs/schema.md): item, ownership, stolen-report and transfer terms.
+REGISTRY_V1_URL = "https://registry.example/ns/registry/v1"
 
 JSON_LD_MEDIA_TYPE = "application/ld+json"
 
@@ -36,6 +39,7 @@ PACKAGED_CONTEXTS: Mapping[str, str] = MappingProxyType(
         DATA_INTEGRITY_V2_URL: "data-integrity-v2.jsonld",
         MULTIKEY_V1_URL: "multikey-v1.jsonld",
         DID_V1_URL: "did-v1.jsonld",
+        REGISTRY_V1_URL: "registry-v1.jsonld",
     }
 )
 

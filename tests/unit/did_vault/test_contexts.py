@@ -14,6 +14,7 @@ from did_vault.contexts import (
     DID_V1_URL,
     MULTIKEY_V1_URL,
     PACKAGED_CONTEXTS,
+    REGISTRY_V1_URL,
     ContextLoader,
     read_packaged_context,
 )
@@ -31,13 +32,16 @@ PINNED_SHA256 = {
     ),
     MULTIKEY_V1_URL: "c5f3806f8286920573221938917988a18a4cc5a09e968d29649613c7a1c2b1f6",
     DID_V1_URL: "62c1054bf404d6dd3a4b26b64f830fd72095f6a26edc4469908c94351352ce5f",
+    REGISTRY_V1_URL: (
+        "87ac16e19b66b29457fab8314c27d9fe633433cc6c151771c8fec38e169d256c"
+    ),
 }
 
 EXAMPLE_URL = "https://example.org/contexts/v1"
 EXAMPLE_CONTEXT = {"@context": {"thing": "https://example.org/vocab#thing"}}
 
 
-def test_packaged_contexts_are_the_four_pinned_urls():
+def test_packaged_contexts_are_the_pinned_urls():
     assert set(PACKAGED_CONTEXTS) == set(PINNED_SHA256)
 
 
