@@ -1,34 +1,148 @@
 """Registry settings, read from the environment (``REGISTRY_`` prefix).
 
 With no configuration at all the registry runs on its embedded default: a SQLite
-file in the platform's user data folder.
+file in the platform's user data folder, and a development signing key created
+there on first start. Settings are validated once, at start; a bad one is a
+``ConfigurationError`` (exit 78 from the command line).
 """
 
 from pathlib import Path
+from typing import Annotated
 
 import platformdirs
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from registry.errors import ConfigurationError
 
 APP_NAME = "did-vault-registry"
+DEV_KEY_NAME = "dev-signing-key.multikey"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def data_folder() -> Path:
+    """The platform's user data folder for the registry."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def default_database_url() -> str:
     """``sqlite:///<user data folder>/registry.sqlite3``."""
-    folder = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    return f"sqlite:///{folder / 'registry.sqlite3'}"
+    return f"sqlite:///{data_folder() / 'registry.sqlite3'}"
+
+
+class VCAPIIssuerConfig(BaseModel):
+    """One VC-API issuer: a did:key signer from a key file, with one cryptosuite."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    key_file: Path
+    cryptosuite: str = "eddsa-jcs-2022"
 
 
 class Settings(BaseSettings):
     """Validated once at start; frozen afterwards."""
 
-    model_config = SettingsConfigDict(env_prefix="REGISTRY_", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="REGISTRY_", frozen=True, extra="ignore"
+    )
 
+    # Storage: empty means the embedded SQLite default in the data folder.
     database_url: str = ""
+    # Identity: the registry is did:web:<did_domain>[%3A<did_port>].
+    did_domain: str = "localhost"
+    did_port: Annotated[int | None, Field(ge=1, le=65535)] = None
+    # The registry's signing key (Ed25519 or P-256; Multikey secret or private JWK),
+    # read from a file with no group or other access. Empty: a development key in
+    # the data folder, created on first start.
+    signing_key_file: Path | None = None
+    # DID authentication lifetimes.
+    challenge_ttl_seconds: Annotated[int, Field(ge=5, le=3600)] = 120
+    token_ttl_seconds: Annotated[int, Field(ge=30, le=86_400)] = 600
+    # Largest request body accepted (413 above it).
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1_048_576
+    # Problem ``type`` URIs are this prefix plus the code.
+    problem_base_uri: str = "https://registry.example/problems/"
+    # VC-API issuers (JSON list of {"name", "key_file", "cryptosuite"}).
+    vcapi_issuers: list[VCAPIIssuerConfig] = []
+    # Let anyone call POST /credentials/issue (only for conformance test suites
+    # against a development registry); otherwise an operator token is needed.
+    vcapi_open_issue: bool = False
+    # did:web resolution of clients may reach loopback hosts (development only).
+    allow_loopback: bool = False
+    # HTTPS: serve with this certificate and key (PEM) when both are set.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_key_password: SecretStr | None = None
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError as exc:
+            raise ValueError("not a database URL") from exc
+        if backend not in SUPPORTED_BACKENDS:
+            raise ValueError(
+                f"unsupported database {backend!r}: use SQLite or PostgreSQL"
+            )
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("log level is DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("problem_base_uri")
+    @classmethod
+    def _absolute_uri(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://", "urn:")):
+            raise ValueError("problem_base_uri must be an absolute URI")
+        return value
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
 
+    def dev_key_path(self) -> Path:
+        return data_folder() / DEV_KEY_NAME
+
+    def has_tls(self) -> bool:
+        return self.tls_cert_file is not None and self.tls_key_file is not None
+
 
 def load_settings() -> Settings:
-    """Settings from the environment."""
-    return Settings()
+    """Settings from the environment.
+
+    Raises:
+        ConfigurationError: a setting is missing its shape or value (names only,
+            never the value, in the message).
+    """
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        names = sorted(
+            {f"REGISTRY_{str(err['loc'][0]).upper()}" for err in exc.errors()}
+        )
+        raise ConfigurationError(
+            f"invalid setting(s): {', '.join(names)}", settings=",".join(names)
+        ) from exc
+    if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
+        raise ConfigurationError(
+            "set both REGISTRY_TLS_CERT_FILE and REGISTRY_TLS_KEY_FILE, or neither"
+        )
+    return settings

@@ -5,9 +5,11 @@ transactions begin with ``BEGIN IMMEDIATE`` so that a writer takes the write loc
 front instead of failing half-way through on a lock upgrade.
 """
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
@@ -55,3 +57,42 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(parsed, echo=echo, pool_pre_ping=True)
     raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
+
+
+def ensure_database_folder(url: str) -> None:
+    """Create the folder of a SQLite database file (nothing for other databases)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+
+
+def backend_name(engine: Engine) -> str:
+    """``sqlite`` or ``postgresql``."""
+    return engine.url.get_backend_name()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -1,0 +1,189 @@
+"""Every error the registry raises on purpose, each with a stable code.
+
+The registry's tree hangs off did_vault's ``DidVaultError`` so that one exception
+handler (``registry.problems``) answers every domain error with the same problem
+shape. HTTP statuses live only in ``registry.problems.STATUS_BY_ERROR``; the exit
+code is for the ``registry`` command. Every code is listed in ``specs/problems.md``
+under ``## registry``::
+
+    RegistryError                              [registry.error]
+    ├── ConfigurationError                     [config.invalid]
+    ├── DatabaseUnavailableError               [db.unreachable]
+    │   └── DatabaseNotMigratedError           [db.not-migrated]
+    ├── RequestInvalidError                    [request.invalid]
+    ├── RequestTooLargeError                   [request.too-large]
+    ├── RouteNotFoundError                     [request.not-found]
+    ├── MethodNotAllowedError                  [request.method-not-allowed]
+    ├── NotFoundError                          [item.not-found]
+    ├── AuthenticationError                    [auth.failed]
+    │   ├── AuthRequiredError                  [auth.required]
+    │   ├── ChallengeUnknownError              [auth.challenge-unknown]
+    │   ├── ChallengeExpiredError              [auth.challenge-expired]
+    │   ├── ChallengeReplayedError             [auth.challenge-replayed]
+    │   ├── AudienceInvalidError               [auth.audience-invalid]
+    │   ├── RelationshipInvalidError           [auth.relationship-invalid]
+    │   ├── AuthProofInvalidError              [auth.proof-invalid]
+    │   ├── TokenInvalidError                  [auth.token-invalid]
+    │   └── TokenExpiredError                  [auth.token-expired]
+    ├── ForbiddenError                         [auth.forbidden]
+    ├── TrustEntryInvalidError                 [trust.invalid]
+    ├── TrustEntryExistsError                  [trust.exists]
+    ├── TrustEntryNotFoundError                [trust.not-found]
+    └── IssuerUnknownError                     [vcapi.issuer-unknown]
+"""
+
+from typing import ClassVar
+
+from did_vault import DidVaultError
+
+
+class RegistryError(DidVaultError):
+    """Base of every error the registry raises on purpose."""
+
+    code: ClassVar[str] = "registry.error"
+    title: ClassVar[str] = "Registry error"
+    exit_code: ClassVar[int] = 70
+
+
+# --- operating the service --------------------------------------------------------
+
+
+class ConfigurationError(RegistryError):
+    code = "config.invalid"
+    title = "Invalid configuration"
+    exit_code = 78
+
+
+class DatabaseUnavailableError(RegistryError):
+    code = "db.unreachable"
+    title = "Database unavailable"
+    exit_code = 69
+
+
+class DatabaseNotMigratedError(DatabaseUnavailableError):
+    code = "db.not-migrated"
+    title = "Database not migrated"
+    exit_code = 69
+
+
+# --- the request itself -----------------------------------------------------------
+
+
+class RequestInvalidError(RegistryError):
+    code = "request.invalid"
+    title = "Invalid request"
+    exit_code = 65
+
+
+class RequestTooLargeError(RegistryError):
+    code = "request.too-large"
+    title = "Request too large"
+    exit_code = 65
+
+
+class RouteNotFoundError(RegistryError):
+    code = "request.not-found"
+    title = "No such resource"
+    exit_code = 65
+
+
+class MethodNotAllowedError(RegistryError):
+    code = "request.method-not-allowed"
+    title = "Method not allowed"
+    exit_code = 65
+
+
+class NotFoundError(RegistryError):
+    code = "item.not-found"
+    title = "Item not found"
+    exit_code = 65
+
+
+# --- DID authentication -----------------------------------------------------------
+
+
+class AuthenticationError(RegistryError):
+    code = "auth.failed"
+    title = "Authentication failed"
+    exit_code = 77
+
+
+class AuthRequiredError(AuthenticationError):
+    code = "auth.required"
+    title = "Authentication required"
+
+
+class ChallengeUnknownError(AuthenticationError):
+    code = "auth.challenge-unknown"
+    title = "Unknown challenge"
+
+
+class ChallengeExpiredError(AuthenticationError):
+    code = "auth.challenge-expired"
+    title = "Challenge expired"
+
+
+class ChallengeReplayedError(AuthenticationError):
+    code = "auth.challenge-replayed"
+    title = "Challenge already used"
+
+
+class AudienceInvalidError(AuthenticationError):
+    code = "auth.audience-invalid"
+    title = "Wrong audience"
+
+
+class RelationshipInvalidError(AuthenticationError):
+    code = "auth.relationship-invalid"
+    title = "Key not authorized for authentication"
+
+
+class AuthProofInvalidError(AuthenticationError):
+    code = "auth.proof-invalid"
+    title = "Invalid authentication proof"
+
+
+class TokenInvalidError(AuthenticationError):
+    code = "auth.token-invalid"
+    title = "Invalid access token"
+
+
+class TokenExpiredError(AuthenticationError):
+    code = "auth.token-expired"
+    title = "Access token expired"
+
+
+class ForbiddenError(RegistryError):
+    code = "auth.forbidden"
+    title = "Not permitted"
+    exit_code = 77
+
+
+# --- trust list -------------------------------------------------------------------
+
+
+class TrustEntryInvalidError(RegistryError):
+    code = "trust.invalid"
+    title = "Invalid trust entry"
+    exit_code = 65
+
+
+class TrustEntryExistsError(RegistryError):
+    code = "trust.exists"
+    title = "Trust entry exists"
+    exit_code = 65
+
+
+class TrustEntryNotFoundError(RegistryError):
+    code = "trust.not-found"
+    title = "Trust entry not found"
+    exit_code = 65
+
+
+# --- VC-API -----------------------------------------------------------------------
+
+
+class IssuerUnknownError(RegistryError):
+    code = "vcapi.issuer-unknown"
+    title = "Unknown issuer"
+    exit_code = 65
