@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from itertools import product
 from types import MappingProxyType
-from typing import Any, Self, TypeAlias
+from typing import Any, Protocol, Self, TypeAlias
 
 from did_vault.errors import (
     InvalidDCQLQueryError,
@@ -452,6 +452,14 @@ def _parse_credential_set(
 # --- matching held credentials ------------------------------------------------------
 
 
+class ResolvedSDJWT(Protocol):
+    """A parsed SD-JWT as the holder sees it (:class:`~did_vault.sd_jwt.SDJWT` fits)."""
+
+    def claims(self) -> dict[str, Any]: ...
+
+    def paths(self) -> tuple[ClaimPath, ...]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class HeldCredential:
     """What matching needs to know about one credential the wallet holds.
@@ -466,6 +474,21 @@ class HeldCredential:
     disclosable: frozenset[ClaimPath] = frozenset()
     format: str = SD_JWT_VC_FORMAT
     has_holder_binding: bool = True
+
+    @classmethod
+    def from_sd_jwt(cls, sd_jwt: ResolvedSDJWT) -> Self:
+        """The matching view of a parsed SD-JWT VC held by the wallet.
+
+        Raises:
+            as :meth:`SDJWT.claims` for Disclosures that do not resolve.
+        """
+        claims = sd_jwt.claims()
+        return cls(
+            claims=claims,
+            disclosable=frozenset(sd_jwt.paths()),
+            format=SD_JWT_VC_FORMAT,
+            has_holder_binding="cnf" in claims,
+        )
 
     @property
     def vct(self) -> str | None:

@@ -635,3 +635,23 @@ def test_answer_may_use_one_credential_for_two_queries() -> None:
         ("c", 0),
         ("again", 0),
     ]
+
+
+class _FakeSDJWT:
+    def __init__(self, claims: dict[str, Any], paths: tuple[Any, ...]) -> None:
+        self._claims, self._paths = claims, paths
+
+    def claims(self) -> dict[str, Any]:
+        return self._claims
+
+    def paths(self) -> tuple[Any, ...]:
+        return self._paths
+
+
+def test_held_credential_from_a_parsed_sd_jwt() -> None:
+    held = HeldCredential.from_sd_jwt(_FakeSDJWT(_claims(), (("item",),)))
+    assert held.disclosable == frozenset({("item",)})
+    assert (held.vct, held.has_holder_binding) == (OWNERSHIP, True)
+    claims = _claims()
+    del claims["cnf"]
+    assert not HeldCredential.from_sd_jwt(_FakeSDJWT(claims, ())).has_holder_binding
