@@ -19,7 +19,15 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
     │   ├── MalformedJWSError                  [jws.malformed]
     │   ├── MalformedSDJWTError                [sdjwt.malformed]
     │   ├── InvalidDisclosureError             [sdjwt.disclosure-invalid]
-    │   └── ReservedClaimNameError             [sdjwt.claim-name-reserved]
+    │   ├── ReservedClaimNameError             [sdjwt.claim-name-reserved]
+    │   └── SchemaViolationError               [item.schema-invalid]
+    │       ├── ItemNotIdentifiableError       [item.not-identifiable]
+    │       └── InvalidIdentifierError         [item.identifier-invalid]
+    │           ├── InvalidGTINError           [item.gtin-invalid]
+    │           ├── InvalidSerialError         [item.serial-invalid]
+    │           ├── InvalidIMEIError           [item.imei-invalid]
+    │           ├── InvalidVINError            [item.vin-invalid]
+    │           └── InvalidDigitalLinkError    [item.digital-link-invalid]
     ├── UnsupportedError                       [input.unsupported]
     │   ├── UnsupportedDIDMethodError          [did.method-unsupported]
     │   ├── UnsupportedAlgorithmError          [key.algorithm-unsupported]
@@ -87,6 +95,8 @@ outside this tree. The ``context`` of an error is JSON-safe and never holds a se
 no key material, passphrase or plaintext ever goes into an error.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 
@@ -483,6 +493,91 @@ class NonceReplayedError(VerificationError):
 class InvalidAudienceError(VerificationError):
     code = "sdjwt.audience-invalid"
     title = "Invalid audience"
+
+
+# --- items and the standard schema ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    """One broken rule of the standard item schema (``specs/schemas``)."""
+
+    pointer: str  # RFC 6901 JSON pointer of the offending field in the document
+    rule: str  # the JSON Schema keyword ("required", "pattern", …) or named check
+    code: str  # the most specific error code for it, e.g. "item.gtin-invalid"
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The violation as JSON."""
+        return {
+            "pointer": self.pointer,
+            "rule": self.rule,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class SchemaViolationError(MalformedInputError):
+    """A document breaks the standard item schema.
+
+    ``context`` names the first violation (``pointer``, ``rule``); ``violations``
+    holds every one found.
+    """
+
+    code = "item.schema-invalid"
+    title = "Schema violation"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        violations: Sequence[SchemaViolation] = (),
+        **context: str | int,
+    ) -> None:
+        super().__init__(detail, **context)
+        self.violations = tuple(violations)
+
+    def to_dict(self) -> dict[str, object]:
+        """The problem body, with every violation under ``violations``."""
+        body = super().to_dict()
+        if self.violations:
+            body["violations"] = [v.to_dict() for v in self.violations]
+        return body
+
+
+class ItemNotIdentifiableError(SchemaViolationError):
+    code = "item.not-identifiable"
+    title = "Item cannot be told apart"
+
+
+class InvalidIdentifierError(SchemaViolationError):
+    code = "item.identifier-invalid"
+    title = "Invalid item identifier"
+
+
+class InvalidGTINError(InvalidIdentifierError):
+    code = "item.gtin-invalid"
+    title = "Invalid GTIN"
+
+
+class InvalidSerialError(InvalidIdentifierError):
+    code = "item.serial-invalid"
+    title = "Invalid serial number"
+
+
+class InvalidIMEIError(InvalidIdentifierError):
+    code = "item.imei-invalid"
+    title = "Invalid IMEI"
+
+
+class InvalidVINError(InvalidIdentifierError):
+    code = "item.vin-invalid"
+    title = "Invalid VIN"
+
+
+class InvalidDigitalLinkError(InvalidIdentifierError):
+    code = "item.digital-link-invalid"
+    title = "Invalid GS1 Digital Link"
 
 
 # --- the owner's encrypted wallet -------------------------------------------------
