@@ -504,11 +504,13 @@ class CredentialMatch:
     credential_index: int
     claim_set_index: int | None
     """The ``claim_sets`` option used (``None`` when the query has none)."""
-    selected: tuple[ClaimPath, ...]
-    """Every concrete claim the query selects, in query order."""
     disclose: tuple[ClaimPath, ...]
-    """The disclosable paths to reveal: the selected claims, the concealed parents they
-    sit in, and the concealed parts of a selected object or array."""
+    """Every concrete claim the query selects, in query order: what to give
+    :func:`~did_vault.sd_jwt.holder.present` as ``disclose``."""
+    disclosures: tuple[ClaimPath, ...]
+    """The disclosable paths whose Disclosures that sends: the selected claims, the
+    concealed claims they sit in, and the concealed parts of a selected object or
+    array. Not an input for ``present``: an ancestor there would reveal all of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -626,8 +628,8 @@ def match_credential(
                 query_id=query.id,
                 credential_index=credential_index,
                 claim_set_index=None if query.claim_sets is None else index,
-                selected=selected,
-                disclose=_disclosures(selected, credential.disclosable),
+                disclose=selected,
+                disclosures=_disclosures(selected, credential.disclosable),
             )
     return None
 
@@ -643,7 +645,7 @@ def _best_match(
     # A query's own claim_sets preference first, then the fewest disclosures.
     return min(
         matches,
-        key=lambda m: (m.claim_set_index or 0, len(m.disclose), m.credential_index),
+        key=lambda m: (m.claim_set_index or 0, len(m.disclosures), m.credential_index),
         default=None,
     )
 

@@ -390,15 +390,15 @@ def test_match_discloses_the_claim_and_its_concealed_parents_only() -> None:
     query = _credential_query(_query(_claim("item", "brand")))
     match = match_credential(query, _held())
     assert match is not None
-    assert match.selected == (("item", "brand"),)
-    assert match.disclose == (("item",), ("item", "brand"))
+    assert match.disclose == (("item", "brand"),)
+    assert match.disclosures == (("item",), ("item", "brand"))
 
 
 def test_match_of_an_object_discloses_its_concealed_parts() -> None:
     query = _credential_query(_query(_claim("item", "warranty")))
     match = match_credential(query, _held())
     assert match is not None
-    assert match.disclose == (
+    assert match.disclosures == (
         ("item",),
         ("item", "warranty"),
         ("item", "warranty", "validUntil"),
@@ -409,28 +409,32 @@ def test_match_of_always_visible_claims_discloses_nothing() -> None:
     query = _credential_query(_query(_claim("acquisition", "purchaseDate")))
     match = match_credential(query, _held())
     assert match is not None
-    assert match.selected == (("acquisition", "purchaseDate"),)
-    assert match.disclose == ()
+    assert match.disclose == (("acquisition", "purchaseDate"),)
+    assert match.disclosures == ()
 
 
 def test_match_without_claims_discloses_nothing() -> None:
     match = match_credential(_credential_query(_query()), _held())
     assert match is not None
-    assert (match.selected, match.disclose) == ((), ())
+    assert (match.disclose, match.disclosures) == ((), ())
 
 
 def test_match_of_null_path_discloses_every_element() -> None:
     query = _credential_query(_query(_claim("item", "colors", None)))
     match = match_credential(query, _held())
     assert match is not None
-    assert match.disclose == (("item",), ("item", "colors", 0), ("item", "colors", 1))
+    assert match.disclosures == (
+        ("item",),
+        ("item", "colors", 0),
+        ("item", "colors", 1),
+    )
 
 
 def test_match_of_null_path_with_values_discloses_matching_elements_only() -> None:
     query = _credential_query(_query(_claim("item", "colors", None, values=["black"])))
     match = match_credential(query, _held())
     assert match is not None
-    assert match.disclose == (("item",), ("item", "colors", 1))
+    assert match.disclosures == (("item",), ("item", "colors", 1))
 
 
 def test_match_requires_the_requested_vct() -> None:
@@ -493,7 +497,7 @@ def test_match_takes_the_first_satisfiable_claim_set() -> None:
     assert match is not None
     # ["brand"] would disclose less, but the verifier's preference comes first.
     assert match.claim_set_index == 1
-    assert match.selected == (("item", "gtin"), ("item", "serialNumber"))
+    assert match.disclose == (("item", "gtin"), ("item", "serialNumber"))
 
 
 def test_match_with_no_satisfiable_claim_set_discloses_nothing() -> None:
@@ -509,7 +513,7 @@ def test_match_ignores_duplicate_claims() -> None:
     query = _credential_query(_query(_claim("item", "brand"), _claim("item", "brand")))
     match = match_credential(query, _held())
     assert match is not None
-    assert match.selected == (("item", "brand"),)
+    assert match.disclose == (("item", "brand"),)
 
 
 def test_credential_query_claim_options_from_ids() -> None:
@@ -535,7 +539,7 @@ def test_answer_picks_the_credential_needing_fewest_disclosures() -> None:
     answer = answer_query(query, [concealed, visible])
     match = answer.for_query("c")
     assert match is not None
-    assert (match.credential_index, match.disclose) == (1, ())
+    assert (match.credential_index, match.disclosures) == (1, ())
 
 
 def test_answer_prefers_the_earlier_claim_set_over_fewer_disclosures() -> None:

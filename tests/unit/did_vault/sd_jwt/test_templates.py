@@ -57,7 +57,7 @@ def _ownership(*, gtin: bool = True, vct: str = OWNERSHIP) -> HeldCredential:
 
 def _revealed(template: str, credential: HeldCredential) -> set[tuple[str | int, ...]]:
     match = answer_query(load_template(template), [credential]).matches[0]
-    return set(match.disclose)
+    return set(match.disclosures)
 
 
 def test_template_names_lists_the_packaged_templates() -> None:
