@@ -1,17 +1,23 @@
 """The ``registry`` command for registry operators.
 
-This first slice checks the configured database; ``serve``, migrations, backups and the
-trust list arrive with the registry service.
+``serve`` runs the service (uvicorn), ``db check`` / ``db upgrade`` look after the
+database, and ``trust add|remove|list`` edits the trust list directly through the
+registry's own code. Configuration comes from ``REGISTRY_*``; a bad setting exits 78.
 """
 
 import sys
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, NoReturn
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from cli.output import Output
-from registry.config import load_settings
+from did_vault import DidVaultError
+from registry import service
+from registry.config import Settings, load_settings
+from registry.errors import RegistryError
+from registry.models import TrustRole
 from registry.storage import check_database
 
 app = typer.Typer(
@@ -22,18 +28,50 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="The registry database.", no_args_is_help=True)
+trust_app = typer.Typer(
+    help="The trust list: operators, brand issuers, police, insurers.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
+app.add_typer(trust_app, name="trust")
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print exactly one JSON document.")
+]
+
+
+def _fail(output: Output, exc: DidVaultError) -> NoReturn:
+    output.problem(exc.to_dict())
+    # did_vault's errors reaching here are malformed input (e.g. not a DID).
+    sys.exit(exc.exit_code if isinstance(exc, RegistryError) else 65)
+
+
+def _settings(output: Output) -> Settings:
+    try:
+        return load_settings()
+    except RegistryError as exc:
+        _fail(output, exc)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Run the registry service (HTTPS when REGISTRY_TLS_CERT_FILE/KEY_FILE are set)."""
+    output = Output(as_json=False)
+    settings = _settings(output)
+    try:
+        service.serve(settings, host=host, port=port)
+    except RegistryError as exc:
+        _fail(output, exc)
 
 
 @db_app.command("check")
-def check(
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print exactly one JSON document.")
-    ] = False,
-) -> None:
+def check(json_output: JsonOption = False) -> None:
     """Connect to REGISTRY_DATABASE_URL (default: embedded SQLite) and report it."""
     output = Output(as_json=json_output)
-    url = load_settings().resolved_database_url()
+    url = _settings(output).resolved_database_url()
     try:
         result = check_database(url)
     except ValueError as exc:
@@ -48,6 +86,81 @@ def check(
         )
         sys.exit(69)
     output.result(result, message="Database reachable.")
+
+
+@db_app.command("upgrade")
+def upgrade(json_output: JsonOption = False) -> None:
+    """Migrate the database to this version's head revision."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    try:
+        result = service.upgrade_database(settings)
+    except RegistryError as exc:
+        _fail(output, exc)
+    output.result(result, message="Database migrated.")
+
+
+@trust_app.command("add")
+def trust_add(
+    did: Annotated[str, typer.Argument(help="The DID to trust.")],
+    role: Annotated[TrustRole, typer.Option(help="What the DID may do.")],
+    brand: Annotated[str, typer.Option(help="The brand (brand issuers only).")] = "",
+    note: Annotated[str, typer.Option(help="A note for other operators.")] = "",
+    json_output: JsonOption = False,
+) -> None:
+    """Add a DID to the trust list."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    try:
+        entry = service.add_trust_entry(
+            settings, did=did, role=role, brand=brand, note=note, now=_now()
+        )
+    except DidVaultError as exc:
+        _fail(output, exc)
+    output.result(entry, message="Trust entry added.")
+
+
+@trust_app.command("remove")
+def trust_remove(
+    did: Annotated[str, typer.Argument(help="The DID to remove.")],
+    role: Annotated[TrustRole, typer.Option(help="The role to take away.")],
+    brand: Annotated[str, typer.Option(help="The brand (brand issuers).")] = "",
+    json_output: JsonOption = False,
+) -> None:
+    """Remove a DID's role from the trust list."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    try:
+        entry = service.remove_trust_entry(settings, did=did, role=role, brand=brand)
+    except DidVaultError as exc:
+        _fail(output, exc)
+    output.result(entry, message="Trust entry removed.")
+
+
+@trust_app.command("list")
+def trust_list(
+    role: Annotated[
+        TrustRole | None, typer.Option(help="Only entries with this role.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the trust list."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    try:
+        entries = service.list_trust_entries(settings, role=role)
+    except RegistryError as exc:
+        _fail(output, exc)
+    output.table(
+        entries,
+        columns=["id", "did", "role", "brand", "note", "created_at"],
+        title="Trust list",
+        key="data",
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def main() -> None:
