@@ -18,8 +18,8 @@ from did_vault.errors import (
     ReservedClaimNameError,
     UnsupportedDigestAlgorithmError,
 )
-from did_vault.primitives.b64 import b64url_decode, b64url_encode
-from did_vault.primitives.jws import decode_json, encode_json
+from did_vault.primitives.b64 import b64url_encode
+from did_vault.primitives.jws import b64url_decode, decode_json, encode_json
 
 SD_DIGESTS_KEY: Final = "_sd"
 ARRAY_DIGEST_KEY: Final = "..."

@@ -18,14 +18,15 @@ from typing import Any, Final, Self
 
 from did_vault.errors import (
     DuplicateDigestError,
-    MalformedInputError,
+    InvalidEncodingError,
     MalformedJWSError,
     MalformedSDJWTError,
 )
-from did_vault.keys import PrivateKey, PublicKey
+from did_vault.keys import KeyAlgorithm, PrivateKey, PublicKey
 from did_vault.primitives.b64 import b64url_encode
 from did_vault.primitives.jws import (
     CompactJWS,
+    b64url_decode,
     decode_json,
     parse_compact,
     sign_compact,
@@ -191,6 +192,28 @@ def _exists(claims: Any, path: ClaimPath) -> bool:
     return True
 
 
+def _is_jwk_of(jwk: Mapping[str, Any], key: PublicKey) -> bool:
+    """Whether a public JWK is ``key``, compared without loading the JWK's point."""
+    try:
+        x = b64url_decode(jwk.get("x", ""))
+        if key.algorithm is KeyAlgorithm.ED25519:
+            return (
+                jwk.get("kty") == "OKP"
+                and jwk.get("crv") == "Ed25519"
+                and (x == key.raw)
+            )
+        y = b64url_decode(jwk.get("y", ""))
+    except (InvalidEncodingError, TypeError):
+        return False
+    # A compressed P-256 point is the parity of y, then x (SEC 1 §2.3.3).
+    return (
+        jwk.get("kty") == "EC"
+        and jwk.get("crv") == "P-256"
+        and len(y) == 32
+        and bytes([2 | (y[-1] & 1)]) + x == key.raw
+    )
+
+
 def _epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("datetimes must be timezone-aware")
@@ -246,11 +269,7 @@ def present(
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
     if not isinstance(jwk, dict):
         raise ValueError("the SD-JWT has no cnf jwk to bind to")
-    try:
-        bound = PublicKey.from_jwk(jwk)
-    except MalformedInputError as exc:
-        raise ValueError("the SD-JWT's cnf jwk is not a usable key") from exc
-    if bound != holder_key.public_key:
+    if not _is_jwk_of(jwk, holder_key.public_key):
         raise ValueError("holder_key is not the key in the SD-JWT's cnf")
     claims = {
         "iat": _epoch(now or datetime.now(UTC)),

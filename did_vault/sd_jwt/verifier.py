@@ -52,6 +52,7 @@ from did_vault.errors import (
     KeyBindingMissingError,
     KeyBindingStaleError,
     MalformedInputError,
+    MalformedProofError,
     MalformedSDJWTError,
     NonceReplayedError,
     ProofRelationshipError,
@@ -61,7 +62,12 @@ from did_vault.errors import (
     VerificationMethodNotFoundError,
 )
 from did_vault.keys import PublicKey
-from did_vault.primitives.jws import CompactJWS, parse_compact, verify_compact
+from did_vault.primitives.jws import (
+    CompactJWS,
+    VerificationKey,
+    parse_compact,
+    verify_compact,
+)
 from did_vault.sd_jwt._tree import resolve
 from did_vault.sd_jwt.disclosure import ClaimPath, Disclosure, digest_of
 from did_vault.sd_jwt.holder import (
@@ -103,17 +109,23 @@ class VerifiedSDJWT:
     """A presentation whose every check passed.
 
     ``claims`` is the processed payload: only what was disclosed plus the clear
-    claims, with ``_sd`` and ``_sd_alg`` removed.
+    claims, with ``_sd`` and ``_sd_alg`` removed. ``disclosed_paths`` are paths in
+    ``claims``.
     """
 
     claims: dict[str, Any]
     issuer: str | None
     vct: str | None
-    holder_key: PublicKey | None
+    holder_jwk: dict[str, Any] | None
     disclosed_paths: tuple[ClaimPath, ...]
     header: dict[str, Any]
     key_binding: dict[str, Any] | None
     checks: tuple[Check, ...]
+
+    @property
+    def holder_key(self) -> PublicKey | None:
+        """The ``cnf`` key (already checked to be a usable key during verification)."""
+        return None if self.holder_jwk is None else PublicKey.from_jwk(self.holder_jwk)
 
 
 def _utc_now() -> datetime:
@@ -131,6 +143,22 @@ def _did_issuer_key(
         raise MalformedSDJWTError("the SD-JWT has no iss", field="iss")
     if not isinstance(kid, str):
         raise MalformedSDJWTError("the SD-JWT header has no kid", field="kid")
+    if isinstance(resolver, CachingResolver):
+        # Checked before anything is resolved: a hostile kid costs no lookup. The
+        # cache parses the DID URL itself when it first sees it.
+        if not kid.startswith(issuer + "#"):
+            raise IssuerMismatchError(
+                "the kid is not a key of the iss DID",
+                issuer=issuer[:256],
+                kid=kid[:256],
+            )
+        try:
+            _, key = resolver.verification_key(kid, ASSERTION_METHOD)
+        except MalformedProofError as exc:
+            raise MalformedSDJWTError(
+                "kid is not a did:…#fragment URL", field="kid"
+            ) from exc
+        return key
     try:
         url = DIDURL.parse(kid)
     except InvalidDIDURLError as exc:
@@ -142,9 +170,6 @@ def _did_issuer_key(
         raise IssuerMismatchError(
             "the kid is not a key of the iss DID", issuer=issuer[:256], kid=kid[:256]
         )
-    if isinstance(resolver, CachingResolver):
-        _, key = resolver.verification_key(kid, ASSERTION_METHOD)
-        return key
     document = resolver.resolve(issuer)
     method = document.find_verification_method(kid)
     if method.controller != document.id:
@@ -162,19 +187,14 @@ def _did_issuer_key(
     return method.public_key()
 
 
-def _holder_key(payload: Mapping[str, Any]) -> PublicKey | None:
+def _holder_jwk(payload: Mapping[str, Any]) -> dict[str, Any] | None:
     cnf = payload.get("cnf")
     if cnf is None:
         return None
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
     if not isinstance(jwk, dict):
         raise MalformedSDJWTError("cnf has no jwk", field="cnf")
-    try:
-        return PublicKey.from_jwk(jwk)
-    except DidVaultError as exc:
-        raise MalformedSDJWTError(
-            "cnf.jwk is not a usable key", field="cnf", cause=exc.code
-        ) from exc
+    return jwk
 
 
 def _check_time_claims(
@@ -204,7 +224,7 @@ def _verify_key_binding(
     *,
     presented: str,
     sd_alg: str,
-    holder_key: PublicKey | None,
+    holder_key: VerificationKey | None,
     audience: str | None,
     nonce: str | None,
     now: float,
@@ -249,6 +269,228 @@ def _verify_key_binding(
     return claims
 
 
+_KeyMemoKey = PublicKey | tuple[str, ...]
+
+
+class SDJWTVerifier:
+    """A verifier's policy, and a memo of loaded keys, for many presentations.
+
+    :meth:`verify` does what :func:`verify_sd_jwt` does; keeping one verifier
+    saves loading the same issuer and holder keys again (at most
+    ``max_cached_keys`` are kept; the memo holds public keys only, each found and
+    checked again through the resolver on every call).
+    """
+
+    def __init__(
+        self,
+        *,
+        resolver: DIDDocumentResolver | None = None,
+        issuer_key_resolver: IssuerKeyResolver | None = None,
+        nonce_store: NonceStore | None = None,
+        require_key_binding: bool = True,
+        leeway: timedelta = DEFAULT_LEEWAY,
+        max_kb_age: timedelta = DEFAULT_MAX_KB_AGE,
+        status_checker: TokenStatusCheck | None = None,
+        expected_typ: str | None = SD_JWT_VC_TYP,
+        max_cached_keys: int = 256,
+    ) -> None:
+        if (resolver is None) == (issuer_key_resolver is None):
+            raise ValueError("give exactly one of resolver and issuer_key_resolver")
+        if max_cached_keys < 0:
+            raise ValueError("max_cached_keys must be zero or positive")
+        self._resolver = resolver
+        self._issuer_key_resolver = issuer_key_resolver
+        self._nonce_store = nonce_store
+        self._require_key_binding = require_key_binding
+        self._leeway = leeway.total_seconds()
+        self._max_kb_age = max_kb_age.total_seconds()
+        self._status_checker = status_checker
+        self._expected_typ = expected_typ
+        self._max_cached_keys = max_cached_keys
+        self._keys: dict[_KeyMemoKey, VerificationKey] = {}
+
+    @property
+    def requires_key_binding(self) -> bool:
+        return self._require_key_binding
+
+    def _remember(self, memo_key: _KeyMemoKey, loaded: VerificationKey) -> None:
+        if self._max_cached_keys:
+            keys = self._keys
+            while len(keys) >= self._max_cached_keys:
+                keys.pop(next(iter(keys)), None)
+            keys[memo_key] = loaded
+
+    def _issuer_key(self, key: PublicKey) -> VerificationKey:
+        loaded = self._keys.get(key)
+        if loaded is None:
+            loaded = VerificationKey.from_public_key(key)
+            self._remember(key, loaded)
+        return loaded
+
+    def _holder_key(self, jwk: Mapping[str, Any]) -> VerificationKey:
+        memo_key = tuple(
+            str(jwk.get(name)) for name in ("kty", "crv", "x", "y", "alg", "d")
+        )
+        loaded = self._keys.get(memo_key)
+        if loaded is None:
+            try:
+                loaded = VerificationKey.from_jwk(jwk)
+            except DidVaultError as exc:
+                raise MalformedSDJWTError(
+                    "cnf.jwk is not a usable key", field="cnf", cause=exc.code
+                ) from exc
+            self._remember(memo_key, loaded)
+        return loaded
+
+    def verify(
+        self,
+        presentation: str,
+        *,
+        audience: str | None,
+        nonce: str | None,
+        now: datetime | None = None,
+    ) -> VerifiedSDJWT:
+        """Verify one presentation; see :func:`verify_sd_jwt`.
+
+        Raises:
+            as :func:`verify_sd_jwt`.
+        """
+        if self._require_key_binding and (not audience or not nonce):
+            raise ValueError("Key Binding is required: give the audience and the nonce")
+        moment = now or _utc_now()
+        if moment.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        epoch = moment.timestamp()
+        slack = self._leeway
+        expected_typ = self._expected_typ
+        checks: list[Check] = []
+
+        # 1. parse
+        if isinstance(presentation, str) and presentation.startswith("{"):
+            presentation = from_json(presentation)
+        issuer_jwt, encoded, kb_jwt = split_compact(presentation)
+        jws, payload = parse_issuer_jwt(issuer_jwt)
+        header = jws.header
+        disclosures = [Disclosure.parse(text) for text in encoded]
+        if expected_typ is not None and header.get("typ") != expected_typ:
+            raise InvalidSDJWTTypeError(
+                "the SD-JWT's typ is not the expected one",
+                expected=expected_typ,
+                typ=str(header.get("typ"))[:64],
+            )
+        checks.append(Check(PARSE, f"SD-JWT with {len(disclosures)} Disclosure(s)"))
+
+        # 2. signature: the key comes from iss and kid only, never from the header
+        issuer = payload.get("iss")
+        kid = header.get("kid")
+        iss_text = issuer if isinstance(issuer, str) else None
+        kid_text = kid if isinstance(kid, str) else None
+        if self._resolver is not None:
+            public_key = _did_issuer_key(self._resolver, iss_text, kid_text)
+        else:
+            assert self._issuer_key_resolver is not None  # one of the two
+            public_key = self._issuer_key_resolver(iss_text, kid_text)
+        verify_compact(jws, self._issuer_key(public_key))
+        checks.append(Check(SIGNATURE, f"{jws.alg} by {kid_text or 'the issuer key'}"))
+
+        # 3. disclosures
+        sd_alg = sd_alg_of(payload)
+        by_digest = index_disclosures(disclosures, sd_alg)
+        resolution = resolve(payload, by_digest)
+        if len(resolution.paths) != len(by_digest):
+            raise DisclosureUnreferencedError(
+                "a Disclosure is not referenced by the SD-JWT",
+                unreferenced=len(by_digest) - len(resolution.paths),
+            )
+        for path, _ in resolution.paths:
+            if len(path) == 1 and path[0] in NEVER_DISCLOSABLE:
+                raise RequiredClaimConcealedError(
+                    "a claim that must be in the clear was selectively disclosable",
+                    name=str(path[0]),
+                )
+        checks.append(
+            Check(DISCLOSURES, f"{len(resolution.paths)} disclosed, digests {sd_alg}")
+        )
+
+        # 4. claims
+        holder_jwk = _holder_jwk(payload)
+        holder_key = None if holder_jwk is None else self._holder_key(holder_jwk)
+        vct = payload.get("vct")
+        if expected_typ == SD_JWT_VC_TYP:
+            if iss_text is None:
+                raise MalformedSDJWTError("an SD-JWT VC needs iss", field="iss")
+            if not isinstance(vct, str) or not vct:
+                raise MalformedSDJWTError("an SD-JWT VC needs vct", field="vct")
+            if holder_key is None:
+                raise MalformedSDJWTError("an SD-JWT VC needs cnf", field="cnf")
+            checks.append(Check(CLAIMS, f"vct {vct}"))
+        elif vct is not None and not isinstance(vct, str):
+            raise MalformedSDJWTError("vct is not a string", field="vct")
+
+        # 5. validity
+        _check_time_claims(
+            payload,
+            now=epoch,
+            leeway=slack,
+            require_iat=expected_typ == SD_JWT_VC_TYP,
+        )
+        checks.append(Check(VALIDITY, "within iat, nbf and exp"))
+
+        # 6. key binding: the policy decides, never the input
+        key_binding: dict[str, Any] | None = None
+        if kb_jwt is None:
+            if self._require_key_binding:
+                raise KeyBindingMissingError("the presentation has no Key Binding JWT")
+            checks.append(Check(KEY_BINDING, "not required, none presented"))
+        else:
+            key_binding = _verify_key_binding(
+                kb_jwt,
+                presented=presentation[: presentation.rfind(SEPARATOR) + 1],
+                sd_alg=sd_alg,
+                holder_key=holder_key,
+                audience=audience,
+                nonce=nonce,
+                now=epoch,
+                leeway=slack,
+                max_age=self._max_kb_age,
+            )
+            checks.append(Check(KEY_BINDING, "kb+jwt by the cnf key, aud and nonce"))
+
+        # 7. status
+        status = payload.get("status")
+        if status is not None:
+            if self._status_checker is None:
+                raise StatusUncheckedError(
+                    "the SD-JWT has a status but no status checker was given"
+                )
+            self._status_checker.check(status, now=moment)
+            checks.append(Check(STATUS, "status list checked"))
+        else:
+            checks.append(Check(STATUS, "no status"))
+
+        # 8. nonce, consumed last so that a failed attempt does not burn it
+        if self._nonce_store is not None and key_binding is not None:
+            state = self._nonce_store.consume(str(key_binding["nonce"]), now=moment)
+            if state == NonceState.REPLAYED:
+                raise NonceReplayedError("the nonce was already used")
+            if state != NonceState.ACCEPTED:
+                raise InvalidNonceError(
+                    "the nonce is unknown or expired", state=str(state)
+                )
+            checks.append(Check(NONCE, "single use, consumed"))
+
+        return VerifiedSDJWT(
+            claims=resolution.claims,
+            issuer=iss_text,
+            vct=vct if isinstance(vct, str) else None,
+            holder_jwk=holder_jwk,
+            disclosed_paths=tuple(path for path, _ in resolution.paths),
+            header=header,
+            key_binding=key_binding,
+            checks=tuple(checks),
+        )
+
+
 def verify_sd_jwt(
     presentation: str,
     *,
@@ -267,9 +509,10 @@ def verify_sd_jwt(
     """Verify an SD-JWT[+KB] presentation; return what it proves, or raise.
 
     Give exactly one of ``resolver`` (issuer keys from DID documents, the SD-JWT VC
-    way) and ``issuer_key_resolver`` (``(iss, kid) -> key``). ``expected_typ`` None
-    skips the ``typ`` check (plain SD-JWTs); ``dc+sd-jwt`` also requires ``iss``,
-    ``vct``, ``iat`` and ``cnf``.
+    way; wrap it in a ``CachingResolver`` to verify many) and ``issuer_key_resolver``
+    (``(iss, kid) -> key``). ``expected_typ`` None skips the ``typ`` check (plain
+    SD-JWTs); ``dc+sd-jwt`` also requires ``iss``, ``vct``, ``iat`` and ``cnf``.
+    To verify many presentations, keep one :class:`SDJWTVerifier`.
 
     Raises:
         ValueError: both or neither key source, or Key Binding required without an
@@ -290,136 +533,15 @@ def verify_sd_jwt(
             the status checker's other errors): status.
         ResolutionError (and subclasses): the issuer's DID could not be resolved.
     """
-    if (resolver is None) == (issuer_key_resolver is None):
-        raise ValueError("give exactly one of resolver and issuer_key_resolver")
-    if require_key_binding and (not audience or not nonce):
-        raise ValueError("Key Binding is required: give the audience and the nonce")
-    moment = now or _utc_now()
-    if moment.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    epoch = moment.timestamp()
-    slack = leeway.total_seconds()
-    checks: list[Check] = []
-
-    # 1. parse
-    if isinstance(presentation, str) and presentation.startswith("{"):
-        presentation = from_json(presentation)
-    issuer_jwt, encoded, kb_jwt = split_compact(presentation)
-    jws, payload = parse_issuer_jwt(issuer_jwt)
-    header = jws.header
-    disclosures = [Disclosure.parse(text) for text in encoded]
-    if expected_typ is not None and header.get("typ") != expected_typ:
-        raise InvalidSDJWTTypeError(
-            "the SD-JWT's typ is not the expected one",
-            expected=expected_typ,
-            typ=str(header.get("typ"))[:64],
-        )
-    checks.append(Check(PARSE, f"SD-JWT with {len(disclosures)} Disclosure(s)"))
-
-    # 2. signature
-    issuer = payload.get("iss")
-    kid = header.get("kid")
-    iss_text = issuer if isinstance(issuer, str) else None
-    kid_text = kid if isinstance(kid, str) else None
-    if resolver is not None:
-        issuer_key = _did_issuer_key(resolver, iss_text, kid_text)
-    else:
-        assert issuer_key_resolver is not None  # one of the two, checked above
-        issuer_key = issuer_key_resolver(iss_text, kid_text)
-    verify_compact(jws, issuer_key)
-    checks.append(Check(SIGNATURE, f"{jws.alg} by {kid_text or 'the issuer key'}"))
-
-    # 3. disclosures
-    sd_alg = sd_alg_of(payload)
-    by_digest = index_disclosures(disclosures, sd_alg)
-    resolution = resolve(payload, by_digest)
-    if len(resolution.paths) != len(by_digest):
-        raise DisclosureUnreferencedError(
-            "a Disclosure is not referenced by the SD-JWT",
-            unreferenced=len(by_digest) - len(resolution.paths),
-        )
-    for path, _ in resolution.paths:
-        if len(path) == 1 and path[0] in NEVER_DISCLOSABLE:
-            raise RequiredClaimConcealedError(
-                "a claim that must be in the clear was selectively disclosable",
-                name=str(path[0]),
-            )
-    claims = resolution.claims
-    checks.append(
-        Check(DISCLOSURES, f"{len(resolution.paths)} disclosed, digests {sd_alg}")
+    verifier = SDJWTVerifier(
+        resolver=resolver,
+        issuer_key_resolver=issuer_key_resolver,
+        nonce_store=nonce_store,
+        require_key_binding=require_key_binding,
+        leeway=leeway,
+        max_kb_age=max_kb_age,
+        status_checker=status_checker,
+        expected_typ=expected_typ,
+        max_cached_keys=0,
     )
-
-    # 4. claims
-    holder_key = _holder_key(payload)
-    vct = payload.get("vct")
-    if expected_typ == SD_JWT_VC_TYP:
-        if iss_text is None:
-            raise MalformedSDJWTError("an SD-JWT VC needs iss", field="iss")
-        if not isinstance(vct, str) or not vct:
-            raise MalformedSDJWTError("an SD-JWT VC needs vct", field="vct")
-        if holder_key is None:
-            raise MalformedSDJWTError("an SD-JWT VC needs cnf", field="cnf")
-        checks.append(Check(CLAIMS, f"vct {vct}"))
-    elif vct is not None and not isinstance(vct, str):
-        raise MalformedSDJWTError("vct is not a string", field="vct")
-
-    # 5. validity
-    _check_time_claims(
-        payload,
-        now=epoch,
-        leeway=slack,
-        require_iat=expected_typ == SD_JWT_VC_TYP,
-    )
-    checks.append(Check(VALIDITY, "within iat, nbf and exp"))
-
-    # 6. key binding: the policy decides, never the input
-    key_binding: dict[str, Any] | None = None
-    if kb_jwt is None:
-        if require_key_binding:
-            raise KeyBindingMissingError("the presentation has no Key Binding JWT")
-        checks.append(Check(KEY_BINDING, "not required, none presented"))
-    else:
-        key_binding = _verify_key_binding(
-            kb_jwt,
-            presented=presentation[: presentation.rfind(SEPARATOR) + 1],
-            sd_alg=sd_alg,
-            holder_key=holder_key,
-            audience=audience,
-            nonce=nonce,
-            now=epoch,
-            leeway=slack,
-            max_age=max_kb_age.total_seconds(),
-        )
-        checks.append(Check(KEY_BINDING, "kb+jwt by the cnf key, aud and nonce"))
-
-    # 7. status
-    status = payload.get("status")
-    if status is not None:
-        if status_checker is None:
-            raise StatusUncheckedError(
-                "the SD-JWT has a status but no status checker was given"
-            )
-        status_checker.check(status, now=moment)
-        checks.append(Check(STATUS, "status list checked"))
-    else:
-        checks.append(Check(STATUS, "no status"))
-
-    # 8. nonce, consumed last so a failed attempt does not burn it
-    if nonce_store is not None and key_binding is not None:
-        state = nonce_store.consume(str(key_binding["nonce"]), now=moment)
-        if state == NonceState.REPLAYED:
-            raise NonceReplayedError("the nonce was already used")
-        if state != NonceState.ACCEPTED:
-            raise InvalidNonceError("the nonce is unknown or expired", state=str(state))
-        checks.append(Check(NONCE, "single use, consumed"))
-
-    return VerifiedSDJWT(
-        claims=claims,
-        issuer=iss_text,
-        vct=vct if isinstance(vct, str) else None,
-        holder_key=holder_key,
-        disclosed_paths=tuple(path for path, _ in resolution.paths),
-        header=header,
-        key_binding=key_binding,
-        checks=tuple(checks),
-    )
+    return verifier.verify(presentation, audience=audience, nonce=nonce, now=now)
