@@ -1,11 +1,14 @@
-"""``python -m bench``: the key benchmark, then the credential benchmark."""
+"""``python -m bench``: the key, credential and SD-JWT benchmarks, in that order."""
 
 import sys
 
 from bench.credentials import main as credentials_main
 from bench.keys import main as keys_main
+from bench.sd_jwt import main as sd_jwt_main
 
 status = keys_main(sys.argv[1:])
 print()
 status = status or credentials_main([])
+print()
+status = status or sd_jwt_main([])
 raise SystemExit(status)
