@@ -12,9 +12,10 @@ import logging
 import time
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry import __doc__ as package_doc
@@ -41,14 +42,17 @@ from registry.routes import trust as trust_routes
 from registry.routes import vcapi as vcapi_routes
 from registry.vcapi import VCAPIIssuer
 
-API_PREFIX = "/v1"
 API_VERSION = "1.0.0"
 access_logger = logging.getLogger("registry.access")
 error_logger = logging.getLogger("registry.errors")
 
 
-class _BodyTooLargeError(Exception):
-    pass
+class _BodyTooLargeError(HTTPException):
+    """Raised from ``receive``: FastAPI re-raises HTTP exceptions from body reading,
+    so the exception handlers answer it as ``request.too-large``."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
 
 
 class BodyLimitMiddleware:
@@ -207,13 +211,14 @@ def create_app(
     app.state.vcapi_issuers = vcapi_issuers
 
     install_handlers(app)
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(auth_routes.router)
-    api.include_router(trust_routes.router)
-    api.include_router(vcapi_routes.router)
-    app.include_router(health_routes.router)
-    app.include_router(identity_routes.router)
-    app.include_router(api)
+    for router in (
+        health_routes.router,
+        identity_routes.router,
+        auth_routes.router,
+        trust_routes.router,
+        vcapi_routes.router,
+    ):
+        app.include_router(router)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

@@ -38,8 +38,9 @@ from registry.models import (
     TokenPublic,
 )
 from registry.problems import problem_responses
+from registry.routes import API_PREFIX
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 
 @router.post(

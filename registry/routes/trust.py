@@ -23,8 +23,9 @@ from registry.models import (
     TrustRole,
 )
 from registry.problems import problem_responses
+from registry.routes import API_PREFIX
 
-router = APIRouter(prefix="/trust", tags=["trust"])
+router = APIRouter(prefix=f"{API_PREFIX}/trust", tags=["trust"])
 
 _AUTH_ERRORS = (AuthRequiredError, TokenInvalidError, TokenExpiredError, ForbiddenError)
 

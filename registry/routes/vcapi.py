@@ -39,8 +39,9 @@ from registry.errors import (
 )
 from registry.models import TrustRole
 from registry.problems import problem_responses
+from registry.routes import API_PREFIX
 
-router = APIRouter(tags=["vc-api"])
+router = APIRouter(prefix=API_PREFIX, tags=["vc-api"])
 
 IssuerName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 _ISSUE_ERRORS = (
