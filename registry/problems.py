@@ -22,6 +22,7 @@ from did_vault import (
     KeystoreError,
     MalformedInputError,
     ResolutionError,
+    SchemaViolationError,
     UnsupportedError,
     VerificationError,
     VerificationMethodNotFoundError,
@@ -53,6 +54,7 @@ STATUS_BY_ERROR: dict[type[DidVaultError], int] = {
     DidVaultError: 500,
     # did_vault (see the HTTP column of specs/problems.md)
     MalformedInputError: 400,
+    SchemaViolationError: 422,
     UnsupportedError: 422,
     VerificationError: 422,
     ResolutionError: 502,
