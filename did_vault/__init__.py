@@ -1,10 +1,12 @@
 """did_vault: a self-sovereign identity wallet library.
 
 Keys, DIDs (did:key, did:jwk, did:web), the encrypted wallet, verifiable
-credentials with Data Integrity proofs and status lists. Everything a
+credentials with Data Integrity proofs and status lists; ``items`` is the
+standard item and ownership schema (models, identifiers, validation). Everything a
 caller needs is importable from here; submodules are implementation detail.
 """
 
+from did_vault import items
 from did_vault.credentials import (
     CREDENTIALS_V2_CONTEXT,
     CRYPTOSUITES,
@@ -292,6 +294,7 @@ __all__ = [
     "get_cryptosuite",
     "issue_credential",
     "issue_status_list_token",
+    "items",
     "make_status_entry",
     "resolve_did_jwk",
     "resolve_did_key",
