@@ -20,9 +20,11 @@ def _all_subclasses(cls: type[DidVaultError]) -> list[type[DidVaultError]]:
 
 
 def _documented_codes() -> dict[str, str]:
-    """code → documented class name, from the did_vault table of problems.md."""
+    """code → documented class name, from the did_vault section of problems.md."""
     codes: dict[str, str] = {}
-    for line in PROBLEMS_MD.read_text(encoding="utf-8").splitlines():
+    text = PROBLEMS_MD.read_text(encoding="utf-8")
+    section = text.split("\n## did_vault\n", 1)[1].split("\n## ", 1)[0]
+    for line in section.splitlines():
         match = re.match(r"^\| `([a-z0-9.\-]+)` \| `(\w+)` \|", line)
         if match:
             codes[match.group(1)] = match.group(2)
