@@ -16,6 +16,7 @@ from did_vault.errors import (
     DuplicateDigestError,
     InvalidDisclosureError,
     MalformedSDJWTError,
+    RequiredClaimConcealedError,
     ReservedClaimNameError,
 )
 from did_vault.sd_jwt.disclosure import (
@@ -40,12 +41,16 @@ class Resolution:
 
 
 class _Walker:
-    __slots__ = ("_by_digest", "_resolution", "_seen")
+    __slots__ = ("_by_digest", "_clear", "_resolution", "_seen")
 
     def __init__(
-        self, by_digest: Mapping[str, Disclosure], resolution: Resolution
+        self,
+        by_digest: Mapping[str, Disclosure],
+        resolution: Resolution,
+        clear: frozenset[str],
     ) -> None:
         self._by_digest = by_digest
+        self._clear = clear
         self._seen: set[str] = set()
         self._resolution = resolution
 
@@ -95,6 +100,11 @@ class _Walker:
                     "an array-element Disclosure is referenced from _sd"
                 )
             name = disclosure.name
+            if not path and name in self._clear:
+                raise RequiredClaimConcealedError(
+                    "a claim that must be in the clear was selectively disclosable",
+                    name=name,
+                )
             if name in out or name in obj:
                 raise ClaimCollisionError(
                     "a disclosed claim name already exists at its level", name=name
@@ -132,8 +142,15 @@ class _Walker:
         return out
 
 
-def resolve(payload: dict[str, Any], by_digest: Mapping[str, Disclosure]) -> Resolution:
+def resolve(
+    payload: dict[str, Any],
+    by_digest: Mapping[str, Disclosure],
+    *,
+    clear: frozenset[str] = frozenset(),
+) -> Resolution:
     """Process ``payload`` with the Disclosures keyed by their digests.
+
+    ``clear`` names top-level claims that must never come from a Disclosure.
 
     ``_sd_alg`` is removed from the result. Disclosures not reached are left for the
     caller to notice (compare ``len(resolution.paths)`` with ``len(by_digest)``).
@@ -143,11 +160,12 @@ def resolve(payload: dict[str, Any], by_digest: Mapping[str, Disclosure]) -> Res
             or nesting too deep.
         DuplicateDigestError: a digest appears twice.
         ClaimCollisionError: a disclosed name already exists at its level.
+        RequiredClaimConcealedError: a Disclosure for a top-level ``clear`` claim.
         ReservedClaimNameError: ``...`` used as an object member name.
         InvalidDisclosureError: a Disclosure of the wrong kind for its place.
     """
     resolution = Resolution(claims={})
-    walker = _Walker(by_digest, resolution)
+    walker = _Walker(by_digest, resolution, clear)
     top = {name: value for name, value in payload.items() if name != SD_ALG_KEY}
     try:
         resolution.claims = walker.object(top, (), None)

@@ -56,7 +56,6 @@ from did_vault.errors import (
     MalformedSDJWTError,
     NonceReplayedError,
     ProofRelationshipError,
-    RequiredClaimConcealedError,
     SDHashMismatchError,
     StatusUncheckedError,
     VerificationMethodNotFoundError,
@@ -396,18 +395,12 @@ class SDJWTVerifier:
         # 3. disclosures
         sd_alg = sd_alg_of(payload)
         by_digest = index_disclosures(disclosures, sd_alg)
-        resolution = resolve(payload, by_digest)
+        resolution = resolve(payload, by_digest, clear=NEVER_DISCLOSABLE)
         if len(resolution.paths) != len(by_digest):
             raise DisclosureUnreferencedError(
                 "a Disclosure is not referenced by the SD-JWT",
                 unreferenced=len(by_digest) - len(resolution.paths),
             )
-        for path, _ in resolution.paths:
-            if len(path) == 1 and path[0] in NEVER_DISCLOSABLE:
-                raise RequiredClaimConcealedError(
-                    "a claim that must be in the clear was selectively disclosable",
-                    name=str(path[0]),
-                )
         checks.append(
             Check(DISCLOSURES, f"{len(resolution.paths)} disclosed, digests {sd_alg}")
         )
