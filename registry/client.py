@@ -1,0 +1,100 @@
+"""A small typed HTTP client for the registry service (used by the command line).
+
+It speaks the registry's JSON and turns every problem answer into a
+``RegistryProblem`` carrying the server's ``code``, so the caller can print the code
+and a message a person can act on.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from registry.models import ChallengePublic, PrincipalPublic, TokenPublic
+
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass
+class RegistryProblem(Exception):  # noqa: N818 - it is the server's problem, re-raised
+    """A problem (RFC 9457) the registry answered, or a transport failure."""
+
+    status: int
+    code: str
+    title: str
+    detail: str | None
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.detail or self.title}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "title": self.title, "detail": self.detail}
+
+
+class RegistryClient:
+    """Calls to one registry over an ``httpx.Client`` (its base URL set)."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self._http = http
+
+    @classmethod
+    def connect(
+        cls, base_url: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> "RegistryClient":
+        return cls(httpx.Client(base_url=base_url, timeout=timeout))
+
+    def close(self) -> None:
+        self._http.close()
+
+    def challenge(self, did: str) -> ChallengePublic:
+        """Raises: RegistryProblem."""
+        body = self._call("POST", "/v1/auth/challenge", json={"did": did})
+        return ChallengePublic.model_validate(body)
+
+    def token(self, challenge: str, presentation: Mapping[str, Any]) -> TokenPublic:
+        """Raises: RegistryProblem (``auth.*`` codes among others)."""
+        body = self._call(
+            "POST",
+            "/v1/auth/token",
+            json={"challenge": challenge, "presentation": dict(presentation)},
+        )
+        return TokenPublic.model_validate(body)
+
+    def me(self, access_token: str) -> PrincipalPublic:
+        """Raises: RegistryProblem."""
+        body = self._call("GET", "/v1/auth/me", token=access_token)
+        return PrincipalPublic.model_validate(body)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        token: str | None = None,
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            response = self._http.request(method, path, json=json, headers=headers)
+        except httpx.HTTPError as exc:
+            raise RegistryProblem(
+                0, "registry.unreachable", "Registry unreachable", type(exc).__name__
+            ) from exc
+        if response.is_success:
+            return response.json()
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {}
+        if not isinstance(problem, dict):
+            problem = {}
+        raise RegistryProblem(
+            status=response.status_code,
+            code=str(problem.get("code", "internal")),
+            title=str(problem.get("title", response.reason_phrase)),
+            detail=problem.get("detail")
+            if isinstance(problem.get("detail"), str)
+            else None,
+        )
+
