@@ -125,6 +125,8 @@ class PublicKey:
 
     algorithm: KeyAlgorithm
     raw: bytes
+    # The loaded cryptography key, kept so that each verify does not re-load it.
+    _handle: Any = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "algorithm", _algorithm(self.algorithm))
@@ -146,9 +148,12 @@ class PublicKey:
                     "a compressed P-256 public key is 33 bytes", length=len(self.raw)
                 )
             try:
-                p256.load_public(self.raw)
+                handle: Any = p256.load_public(self.raw)
             except ValueError as exc:
                 raise InvalidKeyError(_P256_OFF_CURVE) from exc
+            object.__setattr__(self, "_handle", handle)
+            return
+        object.__setattr__(self, "_handle", ed25519.load_public(self.raw))
 
     @classmethod
     def from_raw(cls, algorithm: KeyAlgorithm, raw: bytes) -> Self:
@@ -246,9 +251,11 @@ class PublicKey:
         if backend not in ("cryptography", "sodium"):
             raise ValueError(f"unknown verify backend {backend!r}")
         if self.algorithm is KeyAlgorithm.ED25519:
-            ok = ed25519.verify(self.raw, signature, message, backend=backend)
+            ok = ed25519.verify_with(
+                self._handle, self.raw, signature, message, backend=backend
+            )
         else:
-            ok = p256.verify(self.raw, signature, message)
+            ok = p256.verify_with(self._handle, signature, message)
         if not ok:
             raise InvalidSignatureError(
                 "signature does not verify", algorithm=self.algorithm.value
@@ -265,6 +272,8 @@ class PrivateKey:
     algorithm: KeyAlgorithm
     secret: bytes = field(repr=False)
     public_key: PublicKey = field(init=False, repr=False, compare=False)
+    # The loaded cryptography key, kept so that each signature does not re-derive it.
+    _handle: Any = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "algorithm", _algorithm(self.algorithm))
@@ -275,14 +284,17 @@ class PrivateKey:
             )
         try:
             if self.algorithm is KeyAlgorithm.ED25519:
+                handle: Any = ed25519.load_private(self.secret)
                 raw = ed25519.public_from_seed(self.secret)
             else:
+                handle = p256.load_private(self.secret)
                 raw = p256.public_from_scalar(self.secret)
         except ValueError as exc:
             raise InvalidKeyError(
                 f"not a valid {self.algorithm.value} private key"
             ) from exc
         object.__setattr__(self, "public_key", PublicKey(self.algorithm, raw))
+        object.__setattr__(self, "_handle", handle)
 
     @classmethod
     def generate(cls, algorithm: KeyAlgorithm = KeyAlgorithm.ED25519) -> Self:
@@ -334,8 +346,8 @@ class PrivateKey:
     def sign(self, message: bytes) -> bytes:
         """Sign: 64-byte Ed25519 or ES256 (r || s) signature."""
         if self.algorithm is KeyAlgorithm.ED25519:
-            return ed25519.sign(self.secret, message)
-        return p256.sign(self.secret, message)
+            return bytes(self._handle.sign(message))
+        return p256.sign_with(self._handle, message)
 
     def x25519_secret(self) -> bytes:
         """The X25519 private scalar matching an Ed25519 key (for key agreement).

@@ -54,6 +54,36 @@ def sign(seed: bytes, message: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(seed).sign(message)
 
 
+def load_private(seed: bytes) -> Ed25519PrivateKey:
+    """A reusable signing handle for a seed (saves re-loading it per signature)."""
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def load_public(public: bytes) -> Ed25519PublicKey:
+    """A reusable verification handle for a 32-byte public key."""
+    return Ed25519PublicKey.from_public_bytes(public)
+
+
+def verify_with(
+    handle: Ed25519PublicKey,
+    public: bytes,
+    signature: bytes,
+    message: bytes,
+    *,
+    backend: Backend = "cryptography",
+) -> bool:
+    """``verify`` with a pre-loaded handle (the cryptography backend uses it)."""
+    if backend == "sodium":
+        return verify(public, signature, message, backend="sodium")
+    if len(signature) != SIGNATURE_SIZE:
+        return False
+    try:
+        handle.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
 def verify(
     public: bytes,
     signature: bytes,
