@@ -58,6 +58,10 @@ bench: install
 serve: install
 	$(VENV)/bin/registry serve
 
+# Regenerate the API description from create_app(); a test fails when it drifts.
+openapi: install
+	$(PY) -m registry.openapi specs/openapi.json
+
 # Regenerate the pinned lock from the current environment (after changing pyproject).
 lock: install
 	$(PY) -m pip freeze --all --exclude-editable --disable-pip-version-check | grep -v -e '^-e ' -e '^pip==' > requirements.lock
