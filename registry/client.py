@@ -97,4 +97,3 @@ class RegistryClient:
             if isinstance(problem.get("detail"), str)
             else None,
         )
-
