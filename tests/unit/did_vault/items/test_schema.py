@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from pydantic import ValidationError
 
 from did_vault import (
     EDDSA_RDFC_2022,
@@ -23,6 +24,14 @@ from did_vault.errors import (
     InvalidGTINError,
     SchemaViolationError,
     UndefinedTermError,
+)
+from did_vault.items.model import (
+    InventoryExport,
+    Item,
+    Ownership,
+    StolenReport,
+    TransferAcceptance,
+    TransferOffer,
 )
 from did_vault.items.schema import (
     SCHEMA_BASE_URI,
@@ -709,3 +718,41 @@ def test_check_credential_refuses_a_non_object():
 
 def test_registry_context_url_is_packaged():
     assert REGISTRY_V1_URL == "https://registry.example/ns/registry/v1"
+
+
+# --- the models agree with the schemas on every rule (drift, behaviour) -----------
+
+MODEL_BY_CREDENTIAL_TYPE = {
+    "ItemIdentityCredential": Item,
+    "OwnershipCredential": Ownership,
+    "StolenReportCredential": StolenReport,
+    "TransferOfferCredential": TransferOffer,
+    "TransferAcceptanceCredential": TransferAcceptance,
+}
+
+
+def _model_accepts(document: dict[str, Any]) -> bool:
+    if "credentialSubject" in document:
+        model = MODEL_BY_CREDENTIAL_TYPE[document["type"][1]]
+        data = document["credentialSubject"]
+    else:
+        model, data = InventoryExport, document
+    try:
+        model.model_validate(data)
+    except ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_models_accept_every_example(name):
+    assert _model_accepts(_example(name))
+
+
+MODEL_RULES = [c for c in RULES if c not in CREDENTIAL_RULES]
+
+
+@pytest.mark.parametrize("case", MODEL_RULES, ids=[_rule_id(c) for c in MODEL_RULES])
+def test_models_reject_what_the_schema_rejects(case):
+    name, changes, *_ = case
+    assert not _model_accepts(_mutated(name, *changes))
