@@ -18,8 +18,12 @@ from did_vault.errors import (
     ReservedClaimNameError,
     UnsupportedDigestAlgorithmError,
 )
-from did_vault.primitives.b64 import b64url_encode
-from did_vault.primitives.jws import b64url_decode, decode_json, encode_json
+from did_vault.primitives.jws import (
+    b64url_decode,
+    b64url_encode,
+    decode_json,
+    encode_json,
+)
 
 SD_DIGESTS_KEY: Final = "_sd"
 ARRAY_DIGEST_KEY: Final = "..."
@@ -39,8 +43,8 @@ ClaimPath = tuple[str | int, ...]
 
 
 def random_salt() -> str:
-    """128 bits from the OS CSPRNG, base64url (22 characters)."""
-    return secrets.token_urlsafe(SALT_BYTES)
+    """128 bits from ``secrets`` (the OS CSPRNG), base64url (22 characters)."""
+    return b64url_encode(secrets.token_bytes(SALT_BYTES))
 
 
 def hash_function(alg: str) -> Callable[[bytes], Any]:
@@ -63,6 +67,8 @@ def digest_of(text: str, alg: str = DEFAULT_SD_ALG) -> str:
     Raises:
         UnsupportedDigestAlgorithmError: ``alg`` is not supported.
     """
+    if alg == DEFAULT_SD_ALG:
+        return b64url_encode(hashlib.sha256(text.encode("ascii")).digest())
     return b64url_encode(hash_function(alg)(text.encode("ascii")).digest())
 
 

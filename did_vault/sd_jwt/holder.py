@@ -23,10 +23,10 @@ from did_vault.errors import (
     MalformedSDJWTError,
 )
 from did_vault.keys import KeyAlgorithm, PrivateKey, PublicKey
-from did_vault.primitives.b64 import b64url_encode
 from did_vault.primitives.jws import (
     CompactJWS,
     b64url_decode,
+    b64url_encode,
     decode_json,
     parse_compact,
     sign_compact,

@@ -14,6 +14,7 @@
 """
 
 import hashlib
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -21,7 +22,7 @@ from typing import Any, Final
 from did_vault.dids.did import DIDURL
 from did_vault.errors import InvalidDIDURLError
 from did_vault.keys import PrivateKey, PublicKey
-from did_vault.primitives.jws import sign_compact
+from did_vault.primitives.jws import b64url_encode, sign_compact
 from did_vault.sd_jwt.disclosure import (
     ARRAY_DIGEST_KEY,
     DEFAULT_SD_ALG,
@@ -70,6 +71,9 @@ class _Builder:
         return (-count) % self._bucket if self._bucket > 0 else 0
 
     def _decoy(self) -> str:
+        if self._salt is random_salt:
+            # A hash over a random number (§4.2.5), without the salt's text detour.
+            return b64url_encode(hashlib.sha256(secrets.token_bytes(32)).digest())
         return digest_of(self._salt(), DEFAULT_SD_ALG)
 
     def _conceal(self, name: str | None, value: Any) -> str:
