@@ -1,10 +1,13 @@
 """did_vault: a self-sovereign identity wallet library.
 
 Keys, DIDs (did:key, did:jwk, did:web), the encrypted wallet, verifiable
-credentials with Data Integrity proofs and status lists. Everything a
-caller needs is importable from here; submodules are implementation detail.
+credentials with Data Integrity proofs and status lists, SD-JWT VCs with
+DCQL presentation requests; ``items`` is the standard item and ownership
+schema (models, identifiers, validation). Everything a caller needs is
+importable from here; other submodules are implementation detail.
 """
 
+from did_vault import items
 from did_vault.credentials import (
     CREDENTIALS_V2_CONTEXT,
     CRYPTOSUITES,
@@ -382,6 +385,7 @@ __all__ = [
     "issue_sd_jwt",
     "issue_sd_jwt_vc",
     "issue_status_list_token",
+    "items",
     "load_template",
     "make_status_entry",
     "present_sd_jwt",

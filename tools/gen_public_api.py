@@ -58,6 +58,8 @@ SOURCES: dict[str, list[str] | None] = {
     ],
 }
 EXTRA = Path(__file__).with_name("public_api_extra.txt")
+# Sub-packages exported as modules (their names would clash at the top level).
+MODULES = ["items"]
 
 
 def _names(module_name: str, spec: object) -> list[str]:
@@ -87,12 +89,16 @@ def main() -> None:
         '"""did_vault: a self-sovereign identity wallet library.',
         "",
         "Keys, DIDs (did:key, did:jwk, did:web), the encrypted wallet, verifiable",
-        "credentials with Data Integrity proofs and status lists. Everything a",
-        "caller needs is importable from here; submodules are implementation detail.",
+        "credentials with Data Integrity proofs and status lists, SD-JWT VCs with",
+        "DCQL presentation requests; ``items`` is the standard item and ownership",
+        "schema (models, identifiers, validation). Everything a caller needs is",
+        "importable from here; other submodules are implementation detail.",
         '"""',
         "",
     ]
-    every: list[str] = []
+    every: list[str] = list(MODULES)
+    for module in MODULES:
+        lines.append(f"from did_vault import {module}")
     for module_name, spec in sources.items():
         names = sorted(_names(module_name, spec))
         every.extend(name.split(" as ")[-1] for name in names)
