@@ -46,6 +46,7 @@ from did_vault.keystore import (
     seal_file,
     unseal_file,
 )
+from did_vault.sd_jwt.holder import SDJWT
 
 WALLET_FILE_NAME = "wallet.dvault"
 WALLET_FORMAT = 1
@@ -54,6 +55,8 @@ HOME_MODE = 0o700
 AUTO_ALIAS_PREFIX = "did-"
 AUTO_CREDENTIAL_PREFIX = "cred-"
 CREDENTIAL_FORMAT_DI = "vc-di"  # VCDM 2.0 JSON-LD with Data Integrity proofs
+CREDENTIAL_FORMAT_SD_JWT_VC = "dc+sd-jwt"  # IETF SD-JWT VC, kept in compact form
+CREDENTIAL_FORMATS = (CREDENTIAL_FORMAT_DI, CREDENTIAL_FORMAT_SD_JWT_VC)
 DIDMethod = Literal["key", "jwk"]
 DID_METHODS: tuple[DIDMethod, ...] = ("key", "jwk")
 
@@ -124,7 +127,10 @@ class StoredCredential:
     added_at: datetime | None = None
 
     def document(self) -> dict[str, Any]:
-        """The credential as a JSON object (parsed from the stored text)."""
+        """The credential as a JSON object (VC: the document; SD-JWT VC: every claim
+        with all the holder's disclosures applied)."""
+        if self.format == CREDENTIAL_FORMAT_SD_JWT_VC:
+            return SDJWT.parse(self.raw).claims()
         document: dict[str, Any] = json.loads(self.raw)
         return document
 
@@ -156,9 +162,13 @@ def _stored_credential(entry: Any) -> StoredCredential:
         isinstance(entry.get(name), str) for name in ("id", "format", "raw", "added_at")
     ):
         raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    if entry["format"] not in CREDENTIAL_FORMATS:
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
     try:
-        model = VerifiableCredential.from_json(entry["raw"])
         added_at = _utc(datetime.fromisoformat(entry["added_at"]))
+        if entry["format"] == CREDENTIAL_FORMAT_SD_JWT_VC:
+            return _stored_sd_jwt(entry["id"], entry["raw"], added_at)
+        model = VerifiableCredential.from_json(entry["raw"])
     except (DidVaultError, ValueError) as exc:
         raise KeystoreUnlockError(_CONTENT_DAMAGED) from exc
     subjects = model.credential_subject
@@ -173,6 +183,32 @@ def _stored_credential(entry: Any) -> StoredCredential:
         types=tuple(types),
         subject_ids=tuple(str(s["id"]) for s in subject_list if "id" in s),
         valid_until=_timestamp(model.valid_until) if model.valid_until else None,
+        added_at=added_at,
+    )
+
+
+def _stored_sd_jwt(local_id: str, raw: str, added_at: datetime) -> StoredCredential:
+    """Summarise an SD-JWT VC from its (unverified) Issuer-signed JWT and claims."""
+    parsed = SDJWT.parse(raw)
+    payload = parsed.payload
+    claims = parsed.claims()
+    expires = payload.get("exp")
+    subject = claims.get("sub")
+    return StoredCredential(
+        local_id=_check_alias(local_id),
+        format=CREDENTIAL_FORMAT_SD_JWT_VC,
+        raw=raw,
+        credential_id=str(payload["jti"])
+        if isinstance(payload.get("jti"), str)
+        else None,
+        issuer=str(payload.get("iss", "")),
+        types=(str(payload.get("vct", "")),),
+        subject_ids=(subject,) if isinstance(subject, str) else (),
+        valid_until=(
+            _timestamp(datetime.fromtimestamp(expires, UTC))
+            if isinstance(expires, int) and not isinstance(expires, bool)
+            else None
+        ),
         added_at=added_at,
     )
 
@@ -514,15 +550,24 @@ class Wallet:
 
         ``local_id`` defaults to the first free ``cred-<n>``.
 
+        A VC Data Model 2.0 document (JSON) is kept as ``vc-di``; a compact SD-JWT
+        VC (``<jwt>~<disclosure>~…~``) as ``dc+sd-jwt``, with all its disclosures.
+
         Raises:
             MalformedCredentialError: not a VC Data Model 2.0 credential.
+            MalformedSDJWTError: looks like an SD-JWT but is not one.
             MalformedInputError: a ``local_id`` that breaks the alias rules.
             AliasExistsError: the local id is taken.
             KeystoreError: the operating system refused the write (nothing changed).
         """
         self._check_open()
         raw = _credential_text(document)
-        VerifiableCredential.from_json(raw)
+        is_sd_jwt = not raw.lstrip().startswith("{")
+        if is_sd_jwt:
+            raw = raw.strip()
+            SDJWT.parse(raw).claims()
+        else:
+            VerifiableCredential.from_json(raw)
         taken = {c.local_id for c in self._credentials}
         if local_id is None:
             number = len(self._credentials) + 1
@@ -533,7 +578,9 @@ class Wallet:
             raise AliasExistsError("the credential id is already in use", id=local_id)
         entry = {
             "id": local_id,
-            "format": CREDENTIAL_FORMAT_DI,
+            "format": CREDENTIAL_FORMAT_SD_JWT_VC
+            if is_sd_jwt
+            else CREDENTIAL_FORMAT_DI,
             "raw": raw,
             "added_at": _timestamp(_utc(now)),
         }

@@ -96,3 +96,41 @@ def test_backup_round_trip_keeps_credentials(tmp_path: Path) -> None:
         kdf_floor=KDFParameters.TESTING,
     ) as restored:
         assert [c.raw for c in restored.list_credentials()] == [RAW]
+
+
+def test_sd_jwt_vc_is_kept_in_compact_form_and_summarised(wallet: Wallet) -> None:
+    from did_vault import (
+        KeyAlgorithm,
+        PrivateKey,
+        create_did_key,
+        issue_sd_jwt_vc,
+    )
+
+    issuer_key = PrivateKey(KeyAlgorithm.ED25519, bytes(range(32)))
+    issuer = str(create_did_key(issuer_key.public_key))
+    holder = PrivateKey(KeyAlgorithm.P256, bytes(range(1, 33)))
+    compact = issue_sd_jwt_vc(
+        vct="urn:did-vault:vct:OwnershipCredential",
+        issuer_did=issuer,
+        key=issuer_key,
+        kid=f"{issuer}#{issuer_key.public_key.to_multikey()}",
+        claims={"sub": "did:example:alice", "item": {"brand": "Brand X"}},
+        disclosable=[("item", "brand")],
+        holder_key=holder.public_key,
+        now=NOW,
+    )
+    stored = wallet.add_credential(compact, now=NOW)
+    assert stored.format == "dc+sd-jwt"
+    assert stored.raw == compact
+    assert stored.issuer == issuer
+    assert stored.types == ("urn:did-vault:vct:OwnershipCredential",)
+    assert stored.document()["item"]["brand"] == "Brand X"
+    assert wallet.get_credential(stored.local_id) == stored
+
+
+def test_broken_sd_jwt_is_refused(wallet: Wallet) -> None:
+    from did_vault.errors import MalformedInputError
+
+    with pytest.raises(MalformedInputError):
+        wallet.add_credential("not.an.sdjwt~garbage~")
+    assert wallet.list_credentials() == []
