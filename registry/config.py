@@ -26,6 +26,7 @@ from registry.errors import ConfigurationError
 
 APP_NAME = "did-vault-registry"
 DEV_KEY_NAME = "dev-signing-key.multikey"
+DEV_SERIAL_KEY_NAME = "dev-serial-key"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
@@ -84,6 +85,17 @@ class Settings(BaseSettings):
     tls_key_file: Path | None = None
     tls_key_password: SecretStr | None = None
     log_level: str = "INFO"
+    # The key of the serial hashes (HMAC-SHA-256 over the item's uniqueness key):
+    # a file holding at least 32 random bytes as base64url or hex, with no group or
+    # other access, never in the database. Empty: a development key in the data
+    # folder, created on first start.
+    serial_key_file: Path | None = None
+    # Single-use nonces for SD-JWT VC presentations submitted to POST /v1/items.
+    nonce_ttl_seconds: Annotated[int, Field(ge=5, le=3600)] = 300
+    # Entries per hosted status list (W3C minimum 131072): more is more herd privacy.
+    status_list_length: Annotated[int, Field(ge=131_072, le=16 * 131_072)] = 131_072
+    # How long verifiers may cache a status list (its ``ttl``), in seconds.
+    status_list_ttl_seconds: Annotated[int, Field(ge=1, le=86_400)] = 300
 
     @field_validator("database_url")
     @classmethod
@@ -120,6 +132,9 @@ class Settings(BaseSettings):
 
     def dev_key_path(self) -> Path:
         return data_folder() / DEV_KEY_NAME
+
+    def dev_serial_key_path(self) -> Path:
+        return data_folder() / DEV_SERIAL_KEY_NAME
 
     def has_tls(self) -> bool:
         return self.tls_cert_file is not None and self.tls_key_file is not None
