@@ -88,7 +88,15 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
         ├── WeakKDFParametersError             [keystore.kdf-too-weak]
         ├── AliasExistsError                   [wallet.alias-exists]
         ├── AliasNotFoundError                 [wallet.alias-not-found]
-        └── CredentialNotFoundError            [wallet.credential-not-found]
+        ├── CredentialNotFoundError            [wallet.credential-not-found]
+        └── WalletItemNotFoundError            [wallet.item-not-found]
+
+    MalformedInputError (import and export)
+    └── InventoryImportError                   [import.invalid]
+        ├── ImportEncodingError                [import.encoding-invalid]
+        ├── ImportHeaderError                  [import.header-invalid]
+        ├── ImportRowError                     [import.row-invalid]
+        └── ImportMappingError                 [import.mapping-invalid]
 
 Caller mistakes (wrong type, missing argument) stay ``TypeError``/``ValueError``,
 outside this tree. The ``context`` of an error is JSON-safe and never holds a secret:
@@ -628,3 +636,84 @@ class AliasNotFoundError(KeystoreError):
 class CredentialNotFoundError(KeystoreError):
     code = "wallet.credential-not-found"
     title = "No such credential"
+
+
+# --- import and export ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """One problem found in a file to import (``did_vault.items.importing``)."""
+
+    row: int | None  # the record's number, the header being row 1; None: the file
+    line: int | None  # the physical line the record starts on (quoted newlines)
+    column: str | None  # the header of the offending cell, when one is to blame
+    pointer: str  # RFC 6901 pointer into the row's inventory entry ("" if none)
+    rule: str  # the JSON Schema keyword, named check or import rule broken
+    code: str  # e.g. "item.gtin-invalid", "import.row-invalid"
+    message: str
+
+    def to_dict(self) -> dict[str, str | int | None]:
+        """The problem as JSON."""
+        return {
+            "row": self.row,
+            "line": self.line,
+            "column": self.column,
+            "pointer": self.pointer,
+            "rule": self.rule,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class InventoryImportError(MalformedInputError):
+    """A file to import has problems; nothing was imported.
+
+    ``problems`` holds every one found, row by row (the whole file is checked
+    before anything is written).
+    """
+
+    code = "import.invalid"
+    title = "Import file rejected"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        problems: Sequence[ImportProblem] = (),
+        **context: str | int,
+    ) -> None:
+        super().__init__(detail, **context)
+        self.problems = tuple(problems)
+
+    def to_dict(self) -> dict[str, object]:
+        """The problem body, with every problem under ``problems``."""
+        body = super().to_dict()
+        if self.problems:
+            body["problems"] = [p.to_dict() for p in self.problems]
+        return body
+
+
+class ImportEncodingError(InventoryImportError):
+    code = "import.encoding-invalid"
+    title = "Import file not in the expected encoding"
+
+
+class ImportHeaderError(InventoryImportError):
+    code = "import.header-invalid"
+    title = "Import file header invalid"
+
+
+class ImportRowError(InventoryImportError):
+    code = "import.row-invalid"
+    title = "Import row invalid"
+
+
+class ImportMappingError(InventoryImportError):
+    code = "import.mapping-invalid"
+    title = "Column mapping invalid"
+
+
+class WalletItemNotFoundError(KeystoreError):
+    code = "wallet.item-not-found"
+    title = "No such item"

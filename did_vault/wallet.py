@@ -8,21 +8,33 @@ members this version does not know are kept as they are, so later versions can a
 credentials and items. Every change is written at once and atomically: a failed write
 leaves both the file and the open ``Wallet`` as they were.
 
+The wallet also holds the owner's items (``"inventory": {"version": 1, "items": […]}``):
+each has its own did:key, minted here and kept like any other wallet DID, and a
+self-issued ItemIdentityCredential naming it, signed by the owner's DID. Every item
+carries an import key (the source's row reference, the registry's uniqueness key,
+or a digest of the normalised row), so adding the same rows again, e.g. after a
+crash, creates no duplicates; a batch of items is written in one atomic write.
+
 Backups are containers of their own kind (magic ``DVBACKUP``), under their own
 passphrase, and are restored only into a new wallet home. The file format is described
 in ``specs/design/0001-wallet-file-format.md``.
 """
 
+import dataclasses
+import hashlib
 import json
 import re
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from did_vault.credentials.issuer import issue_credential
 from did_vault.credentials.model import VerifiableCredential
+from did_vault.credentials.suites import ECDSA_JCS_2019, EDDSA_JCS_2022
 from did_vault.dids.methods.jwk import VERIFICATION_METHOD_FRAGMENT, create_did_jwk
 from did_vault.dids.methods.key import create_did_key
 from did_vault.errors import (
@@ -30,6 +42,7 @@ from did_vault.errors import (
     AliasNotFoundError,
     CredentialNotFoundError,
     DidVaultError,
+    ItemNotIdentifiableError,
     KeystoreExistsError,
     KeystoreNotFoundError,
     KeystoreUnlockError,
@@ -37,6 +50,18 @@ from did_vault.errors import (
     UnsupportedAlgorithmError,
     UnsupportedDIDMethodError,
     UnsupportedError,
+    WalletItemNotFoundError,
+)
+from did_vault.items.credential import build_item_identity_credential
+from did_vault.items.model import (
+    INVENTORY_FORMAT,
+    INVENTORY_VERSION,
+    InventoryEntry,
+    InventoryExport,
+    Item,
+    OwnershipInfo,
+    RegistryStatus,
+    format_date_time,
 )
 from did_vault.keys import KeyAlgorithm, PrivateKey
 from did_vault.keystore import (
@@ -57,7 +82,13 @@ AUTO_CREDENTIAL_PREFIX = "cred-"
 CREDENTIAL_FORMAT_DI = "vc-di"  # VCDM 2.0 JSON-LD with Data Integrity proofs
 CREDENTIAL_FORMAT_SD_JWT_VC = "dc+sd-jwt"  # IETF SD-JWT VC, kept in compact form
 CREDENTIAL_FORMATS = (CREDENTIAL_FORMAT_DI, CREDENTIAL_FORMAT_SD_JWT_VC)
+INVENTORY_MEMBER = "inventory"  # the payload member holding the items
+ITEMS_VERSION = 1
+AUTO_ITEM_PREFIX = "item-"
+# Stands for the item's DID in drafts: the wallet mints the real one when it adds it.
+PENDING_ITEM_DID = "did:key:pending"
 DIDMethod = Literal["key", "jwk"]
+ItemOutcome = Literal["created", "updated", "unchanged"]
 DID_METHODS: tuple[DIDMethod, ...] = ("key", "jwk")
 
 # Aliases are short names people type; they never look like a DID, so a name given to
@@ -303,6 +334,225 @@ def _credentials(payload: dict[str, Any]) -> list[StoredCredential]:
     return stored
 
 
+# --- items -------------------------------------------------------------------------
+
+
+def _canonical(document: Any) -> str:
+    return json.dumps(
+        document, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDraft:
+    """An item to add to the wallet, with the owner's bookkeeping about it.
+
+    ``item.id`` and ``ownership.type_of_good`` are placeholders (use
+    ``PENDING_ITEM_DID``): the wallet mints the item's DID and puts it in both.
+    ``import_key`` defaults to :meth:`key`.
+    """
+
+    item: Item
+    ownership: OwnershipInfo | None = None
+    import_ref: str | None = None
+    location: str | None = None
+    tags: tuple[str, ...] = ()
+    quantity: int | None = None
+    notes: str | None = None
+    extra: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    import_key: str | None = None
+
+    def content(self) -> dict[str, Any]:
+        """The normalised row: the entry's JSON without DIDs or credentials."""
+        entry = self.entry_for(PENDING_ITEM_DID).to_json()
+        entry.pop("id")
+        entry.pop("credentials")
+        entry.pop("registryStatus")
+        entry["item"].pop("id")
+        if "ownership" in entry:
+            entry["ownership"].pop("typeOfGood")
+        return entry
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of the canonical JSON of :meth:`content`."""
+        return hashlib.sha256(_canonical(self.content()).encode()).hexdigest()
+
+    def key(self) -> str:
+        """The import key: ``ref:`` + the source's row reference, else ``key:`` +
+        the registry's uniqueness key, else ``row:`` + :meth:`digest`."""
+        if self.import_key is not None:
+            return self.import_key
+        if self.import_ref is not None:
+            return f"ref:{self.import_ref}"
+        try:
+            return f"key:{self.item.uniqueness_key()}"
+        except ItemNotIdentifiableError:
+            return f"row:{self.digest()}"
+
+    def entry_for(
+        self,
+        did: str,
+        *,
+        registry_status: RegistryStatus = RegistryStatus.UNREGISTERED,
+    ) -> InventoryEntry:
+        """The inventory entry of this draft for the item DID ``did`` (no
+        credentials).
+
+        Raises:
+            pydantic.ValidationError: the draft breaks the inventory schema.
+        """
+        document: dict[str, Any] = {
+            "id": did,
+            "item": {**self.item.to_json(), "id": did},
+            "credentials": [],
+            "registryStatus": registry_status.value,
+        }
+        if self.ownership is not None:
+            document["ownership"] = {**self.ownership.to_json(), "typeOfGood": did}
+        optional = {
+            "importRef": self.import_ref,
+            "location": self.location,
+            "tags": list(self.tags) or None,
+            "quantity": self.quantity,
+            "notes": self.notes,
+            "extra": dict(self.extra) or None,
+        }
+        document.update({k: v for k, v in optional.items() if v is not None})
+        return InventoryEntry.from_json(document)
+
+
+@dataclass(frozen=True, slots=True)
+class WalletItem:
+    """An item held in the wallet: its DID, owner, entry and credentials."""
+
+    local_id: str
+    did: str
+    owner: str
+    entry: InventoryEntry  # its ``credentials`` are empty: see ``credential_ids``
+    import_key: str
+    digest: str
+    credential_ids: tuple[str, ...]
+    added_at: datetime
+    updated_at: datetime
+
+    @property
+    def item(self) -> Item:
+        return self.entry.item
+
+    @property
+    def registry_status(self) -> RegistryStatus:
+        return self.entry.registry_status
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary for display (``entry`` has the whole record)."""
+        return {
+            "id": self.local_id,
+            "did": self.did,
+            "owner": self.owner,
+            "name": self.item.name,
+            "serial_number": self.item.serial_number,
+            "registry_status": self.registry_status.value,
+            "import_ref": self.entry.import_ref,
+            "import_key": self.import_key,
+            "credentials": list(self.credential_ids),
+            "added": _timestamp(self.added_at),
+            "updated": _timestamp(self.updated_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AddedItem:
+    """What adding one draft did: ``created``, ``updated`` or ``unchanged``."""
+
+    item: WalletItem
+    outcome: ItemOutcome
+
+
+def _item_json(item: WalletItem) -> dict[str, Any]:
+    return {
+        "id": item.local_id,
+        "did": item.did,
+        "owner": item.owner,
+        "import_key": item.import_key,
+        "digest": item.digest,
+        "credentials": list(item.credential_ids),
+        "added_at": _timestamp(item.added_at),
+        "updated_at": _timestamp(item.updated_at),
+        "entry": item.entry.to_json(),
+    }
+
+
+def _wallet_item(entry: Any, dids: set[str], credentials: set[str]) -> WalletItem:
+    """Rebuild a held item from the payload (raises on damage)."""
+    names = ("id", "did", "owner", "import_key", "digest", "added_at", "updated_at")
+    if not isinstance(entry, dict) or not all(
+        isinstance(entry.get(name), str) for name in names
+    ):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    refs = entry.get("credentials")
+    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    if not isinstance(entry.get("entry"), dict):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    try:
+        item = WalletItem(
+            local_id=_check_alias(entry["id"]),
+            did=entry["did"],
+            owner=entry["owner"],
+            entry=InventoryEntry.from_json(entry["entry"]),
+            import_key=entry["import_key"],
+            digest=entry["digest"],
+            credential_ids=tuple(refs),
+            added_at=_utc(datetime.fromisoformat(entry["added_at"])),
+            updated_at=_utc(datetime.fromisoformat(entry["updated_at"])),
+        )
+    except (DidVaultError, ValueError) as exc:
+        raise KeystoreUnlockError(_CONTENT_DAMAGED) from exc
+    if (
+        item.entry.id != item.did
+        or item.entry.credentials
+        or item.did not in dids
+        or item.owner not in dids
+        or not set(item.credential_ids) <= credentials
+    ):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    return item
+
+
+def _items(
+    payload: dict[str, Any],
+    records: Sequence[WalletDID],
+    credentials: Sequence[StoredCredential],
+) -> list[WalletItem]:
+    """The held items of a payload, in the order they were added."""
+    section = payload.get(INVENTORY_MEMBER, {"version": ITEMS_VERSION, "items": []})
+    if not isinstance(section, dict):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    version = section.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    if version != ITEMS_VERSION:
+        raise UnsupportedError(
+            "the wallet's items were written by a newer version of did_vault",
+            items_version=version,
+        )
+    entries = section.get("items")
+    if not isinstance(entries, list):
+        raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    dids = {record.did for record in records}
+    held = {c.local_id for c in credentials}
+    found = [_wallet_item(entry, dids, held) for entry in entries]
+    for name in ("local_id", "did", "import_key"):
+        values = [getattr(item, name) for item in found]
+        if len(set(values)) != len(values):
+            raise KeystoreUnlockError(_CONTENT_DAMAGED)
+    return found
+
+
+def _suite_for(algorithm: KeyAlgorithm) -> str:
+    return EDDSA_JCS_2022 if algorithm is KeyAlgorithm.ED25519 else ECDSA_JCS_2019
+
+
 def wallet_path(home: Path) -> Path:
     """Where the wallet file of a wallet home is."""
     return Path(home) / WALLET_FILE_NAME
@@ -315,13 +565,14 @@ class Wallet:
         ValueError: the wallet is closed.
     """
 
-    __slots__ = ("_credentials", "_home", "_payload", "_records", "_store")
+    __slots__ = ("_credentials", "_home", "_items", "_payload", "_records", "_store")
 
     def __init__(self, *, home: Path, store: Keystore) -> None:
         self._home, self._store = home, store
         self._payload = store.payload
         self._records = _records(self._payload)
         self._credentials = _credentials(self._payload)
+        self._items = _items(self._payload, self._records, self._credentials)
 
     # --- opening -----------------------------------------------------------------
 
@@ -609,6 +860,317 @@ class Wallet:
             "no credential with this id in the wallet", id=str(ref)[:256]
         )
 
+    # --- items -------------------------------------------------------------------
+
+    def add_item(
+        self,
+        item: Item,
+        *,
+        owner: str,
+        ownership: OwnershipInfo | None = None,
+        import_ref: str | None = None,
+        location: str | None = None,
+        tags: Sequence[str] = (),
+        quantity: int | None = None,
+        notes: str | None = None,
+        extra: Mapping[str, str] | None = None,
+        import_key: str | None = None,
+        now: datetime | None = None,
+    ) -> WalletItem:
+        """Hold ``item`` (its ``id`` is replaced by a new did:key) with a
+        self-issued ItemIdentityCredential signed by ``owner`` (alias or DID).
+
+        An item whose import key the wallet already holds is updated, not
+        duplicated (see :meth:`add_items`).
+
+        Raises:
+            AliasNotFoundError: ``owner`` is not a wallet DID.
+            SchemaViolationError: the item breaks the standard schema.
+            KeystoreError: the operating system refused the write (nothing changed).
+        """
+        draft = ItemDraft(
+            item=item,
+            ownership=ownership,
+            import_ref=import_ref,
+            location=location,
+            tags=tuple(tags),
+            quantity=quantity,
+            notes=notes,
+            extra=dict(extra or {}),
+            import_key=import_key,
+        )
+        return self.add_items([draft], owner=owner, now=now)[0].item
+
+    def add_items(
+        self,
+        drafts: Sequence[ItemDraft],
+        *,
+        owner: str,
+        now: datetime | None = None,
+    ) -> list[AddedItem]:
+        """Hold many items in one atomic write (all of them or none).
+
+        Each new item gets its own did:key (alias ``item-<n>``, kept like other
+        wallet DIDs) and an ItemIdentityCredential issued and signed by ``owner``.
+        A draft whose import key the wallet (or an earlier draft of the batch)
+        already holds is ``unchanged`` when its normalised row is the same, else
+        ``updated``: same DID, new entry, and a new credential if the item itself
+        changed. Registry status and earlier credentials are kept.
+
+        Raises:
+            AliasNotFoundError: ``owner`` is not a wallet DID.
+            SchemaViolationError: an item breaks the standard schema.
+            KeystoreError: the operating system refused the write (nothing changed).
+        """
+        _, owner_record = self._find(owner)
+        owner_key = self.signing_key(owner_record.did)
+        moment = _utc(now).replace(microsecond=0)
+        records = list(self._records)
+        did_entries = list(self._payload["dids"])
+        credentials = list(self._credentials)
+        credential_entries = list(self._payload.get("credentials", []))
+        held = list(self._items)
+        by_key = {item.import_key: index for index, item in enumerate(held)}
+        taken = {r.alias for r in records} | {i.local_id for i in held}
+        taken_credentials = {c.local_id for c in credentials}
+        counters = {"item": len(held), "cred": len(credentials)}
+        results: list[AddedItem] = []
+
+        def next_name(kind: str, prefix: str, used: set[str]) -> str:
+            while True:
+                counters[kind] += 1
+                name = f"{prefix}{counters[kind]}"
+                if name not in used:
+                    used.add(name)
+                    return name
+
+        def identity_credential(item: Item) -> str:
+            unsigned = build_item_identity_credential(
+                item,
+                owner=owner_record.did,
+                valid_from=moment,
+                credential_id=f"urn:uuid:{uuid.uuid4()}",
+            )
+            signed = issue_credential(
+                unsigned,
+                key=owner_key,
+                verification_method=owner_record.verification_method,
+                cryptosuite=_suite_for(owner_record.algorithm),
+                created=moment,
+            )
+            local_id = next_name("cred", AUTO_CREDENTIAL_PREFIX, taken_credentials)
+            entry = {
+                "id": local_id,
+                "format": CREDENTIAL_FORMAT_DI,
+                "raw": _credential_text(signed),
+                "added_at": _timestamp(moment),
+            }
+            credentials.append(_stored_credential(entry))
+            credential_entries.append(entry)
+            return local_id
+
+        for draft in drafts:
+            key, digest = draft.key(), draft.digest()
+            index = by_key.get(key)
+            if index is not None:
+                old = held[index]
+                if old.digest == digest:
+                    results.append(AddedItem(item=old, outcome="unchanged"))
+                    continue
+                entry = draft.entry_for(old.did, registry_status=old.registry_status)
+                refs = old.credential_ids
+                if entry.item != old.item:
+                    refs = (*refs, identity_credential(entry.item))
+                new = WalletItem(
+                    local_id=old.local_id,
+                    did=old.did,
+                    owner=old.owner,
+                    entry=entry,
+                    import_key=key,
+                    digest=digest,
+                    credential_ids=refs,
+                    added_at=old.added_at,
+                    updated_at=moment,
+                )
+                held[index] = new
+                results.append(AddedItem(item=new, outcome="updated"))
+                continue
+            item_key = PrivateKey.generate(KeyAlgorithm.ED25519)
+            did, verification_method = _new_did("key", item_key)
+            entry = draft.entry_for(did)
+            local_id = next_name("item", AUTO_ITEM_PREFIX, taken)
+            record = WalletDID(
+                alias=local_id,
+                did=did,
+                method="key",
+                algorithm=KeyAlgorithm.ED25519,
+                verification_method=verification_method,
+                created_at=moment,
+            )
+            records.append(record)
+            did_entries.append(_entry(record, item_key))
+            new = WalletItem(
+                local_id=local_id,
+                did=did,
+                owner=owner_record.did,
+                entry=entry,
+                import_key=key,
+                digest=digest,
+                credential_ids=(identity_credential(entry.item),),
+                added_at=moment,
+                updated_at=moment,
+            )
+            by_key[key] = len(held)
+            held.append(new)
+            results.append(AddedItem(item=new, outcome="created"))
+        if all(result.outcome == "unchanged" for result in results):
+            return results
+        self._save(
+            {
+                **self._payload,
+                "dids": did_entries,
+                "credentials": credential_entries,
+                INVENTORY_MEMBER: {
+                    "version": ITEMS_VERSION,
+                    "items": [_item_json(item) for item in held],
+                },
+            }
+        )
+        self._records, self._credentials, self._items = records, credentials, held
+        return results
+
+    def list_items(self) -> list[WalletItem]:
+        """The held items, oldest first."""
+        self._check_open()
+        return list(self._items)
+
+    def get_item(self, ref: str) -> WalletItem:
+        """An item by its local id (``item-<n>``), its DID or its import reference.
+
+        Raises:
+            WalletItemNotFoundError: no such item in the wallet.
+        """
+        self._check_open()
+        for item in self._items:
+            if ref in (item.local_id, item.did):
+                return item
+        for item in self._items:
+            if item.entry.import_ref == ref:
+                return item
+        raise WalletItemNotFoundError(
+            "no item with this id, DID or import reference in the wallet",
+            id=str(ref)[:256],
+        )
+
+    def update_item(
+        self,
+        ref: str,
+        *,
+        registry_status: RegistryStatus | None = None,
+        add_credentials: Sequence[str] = (),
+        now: datetime | None = None,
+    ) -> WalletItem:
+        """Set an item's registry status and/or link held credentials to it
+        (e.g. the registry's OwnershipCredential, added with ``add_credential``).
+
+        Raises:
+            WalletItemNotFoundError: no such item in the wallet.
+            CredentialNotFoundError: a credential id the wallet does not hold.
+            KeystoreError: the operating system refused the write (nothing changed).
+        """
+        old = self.get_item(ref)
+        refs = list(old.credential_ids)
+        for local_id in add_credentials:
+            stored = self.get_credential(local_id).local_id
+            if stored not in refs:
+                refs.append(stored)
+        entry = old.entry
+        if registry_status is not None:
+            entry = InventoryEntry.from_json(
+                {**entry.to_json(), "registryStatus": RegistryStatus(registry_status)}
+            )
+        new = WalletItem(
+            local_id=old.local_id,
+            did=old.did,
+            owner=old.owner,
+            entry=entry,
+            import_key=old.import_key,
+            digest=old.digest,
+            credential_ids=tuple(refs),
+            added_at=old.added_at,
+            updated_at=_utc(now).replace(microsecond=0),
+        )
+        held = [new if item.local_id == old.local_id else item for item in self._items]
+        self._save(
+            {
+                **self._payload,
+                INVENTORY_MEMBER: {
+                    "version": ITEMS_VERSION,
+                    "items": [_item_json(item) for item in held],
+                },
+            }
+        )
+        self._items = held
+        return new
+
+    def item_credentials(self, ref: str) -> list[StoredCredential]:
+        """The held credentials linked to an item, oldest first.
+
+        Raises:
+            WalletItemNotFoundError: no such item in the wallet.
+        """
+        item = self.get_item(ref)
+        return [self.get_credential(local_id) for local_id in item.credential_ids]
+
+    def export_inventory(
+        self, *, owner: str | None = None, now: datetime | None = None
+    ) -> InventoryExport:
+        """The items of ``owner`` (alias or DID) as one versioned inventory, each
+        with its credentials as held (Data Integrity ones; SD-JWT VCs are not
+        JSON objects and stay in the wallet).
+
+        ``owner`` may be left out when every item has the same owner, or when the
+        wallet holds no item and exactly one DID that is not an item's.
+
+        Raises:
+            AliasNotFoundError: ``owner`` is not a wallet DID.
+            MalformedInputError: no ``owner`` given and it is ambiguous.
+        """
+        self._check_open()
+        if owner is not None:
+            owner_did = self._find(owner)[1].did
+        else:
+            owners = {item.owner for item in self._items}
+            if not owners:
+                item_dids = {item.did for item in self._items}
+                owners = {r.did for r in self._records if r.did not in item_dids}
+            if len(owners) != 1:
+                raise MalformedInputError(
+                    "name the owner whose inventory to export", owners=len(owners)
+                )
+            (owner_did,) = owners
+        entries = []
+        for item in self._items:
+            if item.owner != owner_did:
+                continue
+            documents = [
+                stored.document()
+                for stored in self.item_credentials(item.local_id)
+                if stored.format == CREDENTIAL_FORMAT_DI
+            ]
+            entries.append(
+                InventoryEntry.from_json(
+                    {**item.entry.to_json(), "credentials": documents}
+                )
+            )
+        return InventoryExport(
+            format=INVENTORY_FORMAT,
+            version=INVENTORY_VERSION,
+            exported_at=format_date_time(_utc(now).replace(microsecond=0)),
+            owner=owner_did,
+            items=tuple(entries),
+        )
+
     # --- passphrase and backups --------------------------------------------------
 
     def change_passphrase(
@@ -700,8 +1262,8 @@ class Wallet:
         payload = backup.get("wallet")
         if not isinstance(payload, dict):
             raise KeystoreUnlockError(_CONTENT_DAMAGED)
-        _records(payload)  # refuse a bad backup before creating anything
-        _credentials(payload)
+        # refuse a bad backup before creating anything
+        _items(payload, _records(payload), _credentials(payload))
         return cls._create_with(
             home, payload, passphrase, kdf=kdf, lock_timeout=lock_timeout
         )
@@ -714,6 +1276,7 @@ class Wallet:
         self._payload = {}
         self._records = []
         self._credentials = []
+        self._items = []
 
     def __enter__(self) -> Self:
         return self
