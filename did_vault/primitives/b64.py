@@ -3,15 +3,29 @@
 import base64
 import binascii
 import re
+from typing import Final
 
 from did_vault.errors import InvalidEncodingError
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_TO_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
+
+
+def b64url_encode_bytes(data: bytes) -> bytes:
+    """Unpadded base64url as ASCII bytes (to hash or join without a str detour)."""
+    # binascii in C: several times faster than base64.urlsafe_b64encode, which
+    # goes through a Python-level translate wrapper on every call.
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URLSAFE)
 
 
 def b64url_encode(data: bytes) -> str:
     """Encode bytes as unpadded base64url text."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return (
+        binascii.b2a_base64(data, newline=False)
+        .rstrip(b"=")
+        .translate(_TO_URLSAFE)
+        .decode("ascii")
+    )
 
 
 def b64url_decode(text: str) -> bytes:

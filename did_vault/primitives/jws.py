@@ -38,6 +38,8 @@ from did_vault.errors import (
 )
 from did_vault.keys import KeyAlgorithm, PrivateKey, PublicKey
 from did_vault.primitives import p256
+from did_vault.primitives.b64 import b64url_encode as b64url_encode
+from did_vault.primitives.b64 import b64url_encode_bytes as b64url_encode_bytes
 
 EDDSA: Final = "EdDSA"
 ES256: Final = "ES256"
@@ -68,19 +70,6 @@ def encode_json(value: Any) -> bytes:
         UnicodeEncodeError: a lone surrogate.
     """
     return "".join(_CHUNKS(value, 0)).encode("utf-8")
-
-
-_TO_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
-
-
-def b64url_encode(data: bytes) -> str:
-    """Unpadded base64url, as :func:`did_vault.primitives.b64.b64url_encode`."""
-    return (
-        binascii.b2a_base64(data, newline=False)
-        .rstrip(b"=")
-        .translate(_TO_URLSAFE)
-        .decode("ascii")
-    )
 
 
 _TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
@@ -137,6 +126,9 @@ _DECODER: Final = json.JSONDecoder(
 )
 
 
+_SCAN_ONCE: Final = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
 def decode_json(data: bytes | str) -> Any:
     """Strict JSON: UTF-8, no duplicate members, no NaN or infinities.
 
@@ -145,6 +137,17 @@ def decode_json(data: bytes | str) -> Any:
     """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
+        # The C scanner straight away when the text starts and ends with the value,
+        # as every compact JOSE segment does; anything else (whitespace, trailing
+        # data, errors) goes through the full decoder for its checks and messages.
+        if text and text[0] in "{[":
+            try:
+                value, end = _SCAN_ONCE(text, 0)
+            except StopIteration:
+                pass
+            else:
+                if end == len(text):
+                    return value
         return _DECODER.decode(text)
     except (UnicodeDecodeError, RecursionError) as exc:
         raise ValueError(str(exc)) from exc
@@ -365,12 +368,10 @@ def encode_segment(value: Mapping[str, Any]) -> str:
     return b64url_encode(encode_json(value))
 
 
-def sign_compact(
-    header: Mapping[str, Any], payload: Mapping[str, Any] | bytes, key: PrivateKey
-) -> str:
-    """Sign a compact JWS; ``alg`` is set from the key (a different one is refused).
+def encode_header(header: Mapping[str, Any], key: PrivateKey) -> str:
+    """The protected header segment ``key`` signs under, ``alg`` first.
 
-    The header's members keep their order, with ``alg`` first.
+    Encode it once to sign many JWS with one header (:func:`sign_encoded`).
 
     Raises:
         ValueError: the header names another ``alg``, or has ``crit``.
@@ -381,7 +382,29 @@ def sign_compact(
     if "crit" in header:
         raise ValueError("crit is not supported")
     full_header = {"alg": alg, **{k: v for k, v in header.items() if k != "alg"}}
+    return encode_segment(full_header)
+
+
+def sign_encoded(
+    header_segment: str, payload: Mapping[str, Any] | bytes, key: PrivateKey
+) -> str:
+    """Sign a compact JWS under a header from :func:`encode_header` with this key."""
     payload_bytes = payload if isinstance(payload, bytes) else encode_json(payload)
-    signing_input = f"{encode_segment(full_header)}.{b64url_encode(payload_bytes)}"
-    signature = key.sign(signing_input.encode("ascii"))
-    return f"{signing_input}.{b64url_encode(signature)}"
+    signing_input = (
+        header_segment.encode("ascii") + b"." + b64url_encode_bytes(payload_bytes)
+    )
+    signature = b64url_encode_bytes(key.sign(signing_input))
+    return (signing_input + b"." + signature).decode("ascii")
+
+
+def sign_compact(
+    header: Mapping[str, Any], payload: Mapping[str, Any] | bytes, key: PrivateKey
+) -> str:
+    """Sign a compact JWS; ``alg`` is set from the key (a different one is refused).
+
+    The header's members keep their order, with ``alg`` first.
+
+    Raises:
+        ValueError: the header names another ``alg``, or has ``crit``.
+    """
+    return sign_encoded(encode_header(header, key), payload, key)

@@ -11,9 +11,11 @@
 Parsing does not verify the issuer's signature: that is the verifier's job.
 """
 
+import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Final, Self
 
 from did_vault.errors import (
@@ -28,8 +30,9 @@ from did_vault.primitives.jws import (
     b64url_decode,
     b64url_encode,
     decode_json,
+    encode_segment,
     parse_compact,
-    sign_compact,
+    sign_encoded,
 )
 from did_vault.sd_jwt._tree import Resolution, resolve
 from did_vault.sd_jwt.disclosure import (
@@ -45,6 +48,12 @@ SEPARATOR: Final = "~"
 KB_JWT_TYP: Final = "kb+jwt"
 DISCLOSURES_HEADER: Final = "disclosures"
 KB_JWT_HEADER: Final = "kb_jwt"
+_KB_HEADER_SEGMENTS: Final = MappingProxyType(
+    {
+        algorithm: encode_segment({"alg": algorithm.jws_algorithm, "typ": KB_JWT_TYP})
+        for algorithm in KeyAlgorithm
+    }
+)
 
 
 def split_compact(text: str) -> tuple[str, list[str], str | None]:
@@ -112,13 +121,21 @@ def sd_alg_of(payload: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SDJWT:
-    """A parsed SD-JWT (or SD-JWT+KB); nothing about it is verified."""
+    """A parsed SD-JWT (or SD-JWT+KB); nothing about it is verified.
+
+    The claims are resolved from the Disclosures once, on first use, and kept: parse
+    a held credential once and give the parsed object to :func:`present` for every
+    presentation. Treat ``header`` and ``payload`` as read-only.
+    """
 
     issuer_jwt: str
     header: dict[str, Any]
     payload: dict[str, Any]
     disclosures: tuple[Disclosure, ...]
     key_binding_jwt: str | None = None
+    _resolved: Resolution | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def parse(cls, compact: str) -> Self:
@@ -153,15 +170,21 @@ class SDJWT:
         return self.key_binding_jwt is not None
 
     def _resolution(self) -> Resolution:
-        return resolve(self.payload, index_disclosures(self.disclosures, self.sd_alg))
+        resolved = self._resolved
+        if resolved is None:
+            resolved = resolve(
+                self.payload, index_disclosures(self.disclosures, self.sd_alg)
+            )
+            object.__setattr__(self, "_resolved", resolved)
+        return resolved
 
     def claims(self) -> dict[str, Any]:
-        """Every claim, with all the holder's Disclosures applied.
+        """Every claim, with all the holder's Disclosures applied (a fresh copy).
 
         Raises:
             as the digest replacement (e.g. DuplicateDigestError, ClaimCollisionError).
         """
-        return self._resolution().claims
+        return copy.deepcopy(self._resolution().claims)
 
     def paths(self) -> tuple[ClaimPath, ...]:
         """The path of every selectively disclosable claim, in the resolved claims."""
@@ -221,7 +244,7 @@ def _epoch(moment: datetime) -> int:
 
 
 def present(
-    sd_jwt: str,
+    sd_jwt: str | SDJWT,
     *,
     disclose: Iterable[ClaimPath],
     holder_key: PrivateKey | None,
@@ -231,10 +254,12 @@ def present(
 ) -> str:
     """Present an SD-JWT with only the chosen claims, bound to a verifier.
 
-    A path names a claim in :meth:`SDJWT.claims`; its Disclosure, the Disclosures of
-    the claims it sits in, and those of every disclosable claim inside it are sent.
-    With ``holder_key`` a KB-JWT (``aud`` ``audience``, ``nonce``) is appended; the
-    key must be the one in the SD-JWT's ``cnf``.
+    ``sd_jwt`` is the compact (or JSON) SD-JWT, or an :class:`SDJWT` parsed once
+    and kept (its resolved claims are reused). A path names a claim in
+    :meth:`SDJWT.claims`; its Disclosure, the Disclosures of the claims it sits in,
+    and those of every disclosable claim inside it are sent. With ``holder_key`` a
+    KB-JWT (``aud`` ``audience``, ``nonce``) is appended; the key must be the one in
+    the SD-JWT's ``cnf``.
 
     Raises:
         ValueError: a path that is not in the claims; ``holder_key`` without
@@ -242,23 +267,21 @@ def present(
             already carries a KB-JWT.
         MalformedSDJWTError (and other parse errors): ``sd_jwt`` is not an SD-JWT.
     """
-    parsed = SDJWT.parse(sd_jwt)
+    parsed = sd_jwt if isinstance(sd_jwt, SDJWT) else SDJWT.parse(sd_jwt)
     if parsed.key_binding_jwt is not None:
         raise ValueError("present an SD-JWT without a Key Binding JWT")
-    sd_alg = parsed.sd_alg
-    by_digest = index_disclosures(parsed.disclosures, sd_alg)
-    resolution = resolve(parsed.payload, by_digest)
-    placed = [(path, disclosure.encoded) for path, disclosure in resolution.paths]
+    resolution = parsed._resolution()
+    placed = resolution.paths
     chosen: set[str] = set()
     for raw_path in disclose:
         path = tuple(raw_path)
         if not path or not _exists(resolution.claims, path):
             raise ValueError(f"claim path {path!r} is not in the credential")
         size = len(path)
-        for candidate, encoded in placed:
+        for candidate, disclosure in placed:
             # The claim itself, the claims it is nested in, and the claims it holds.
             if candidate[:size] == path or path[: len(candidate)] == candidate:
-                chosen.add(encoded)
+                chosen.add(disclosure.encoded)
     kept = [d.encoded for d in parsed.disclosures if d.encoded in chosen]
     presented = SEPARATOR.join([parsed.issuer_jwt, *kept, ""])
     if holder_key is None:
@@ -275,9 +298,10 @@ def present(
         "iat": _epoch(now or datetime.now(UTC)),
         "aud": audience,
         "nonce": nonce,
-        "sd_hash": digest_of(presented, sd_alg),
+        "sd_hash": digest_of(presented, parsed.sd_alg),
     }
-    return presented + sign_compact({"typ": KB_JWT_TYP}, claims, holder_key)
+    header = _KB_HEADER_SEGMENTS[holder_key.algorithm]
+    return presented + sign_encoded(header, claims, holder_key)
 
 
 # --- JWS JSON serialization (§8) -----------------------------------------------------
