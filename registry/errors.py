@@ -29,7 +29,15 @@ under ``## registry``::
     ├── TrustEntryInvalidError                 [trust.invalid]
     ├── TrustEntryExistsError                  [trust.exists]
     ├── TrustEntryNotFoundError                [trust.not-found]
-    └── IssuerUnknownError                     [vcapi.issuer-unknown]
+    ├── IssuerUnknownError                     [vcapi.issuer-unknown]
+    ├── ItemAlreadyRegisteredError             [item.already-registered]
+    ├── RegistrationRefusedError               [item.registration-refused]
+    │   ├── IssuerUntrustedError               [issuer.untrusted]
+    │   ├── IssuerBrandMismatchError           [issuer.brand-mismatch]
+    │   ├── CredentialTypeUnsupportedError     [item.credential-unsupported]
+    │   └── HolderKeyMismatchError             [item.holder-mismatch]
+    ├── OwnershipNotFoundError                 [ownership.not-found]
+    └── StatusListNotFoundError                [status.list-not-found]
 """
 
 from typing import ClassVar
@@ -186,4 +194,53 @@ class TrustEntryNotFoundError(RegistryError):
 class IssuerUnknownError(RegistryError):
     code = "vcapi.issuer-unknown"
     title = "Unknown issuer"
+    exit_code = 65
+
+
+# --- items, ownership and status lists --------------------------------------------
+
+
+class ItemAlreadyRegisteredError(RegistryError):
+    code = "item.already-registered"
+    title = "Item already registered"
+    exit_code = 65
+
+
+class RegistrationRefusedError(RegistryError):
+    """A well-formed, verified submission the registry will not record."""
+
+    code = "item.registration-refused"
+    title = "Registration refused"
+    exit_code = 65
+
+
+class IssuerUntrustedError(RegistrationRefusedError):
+    code = "issuer.untrusted"
+    title = "Issuer not trusted"
+
+
+class IssuerBrandMismatchError(RegistrationRefusedError):
+    code = "issuer.brand-mismatch"
+    title = "Issuer not trusted for this brand"
+
+
+class CredentialTypeUnsupportedError(RegistrationRefusedError):
+    code = "item.credential-unsupported"
+    title = "Credential type not accepted for registration"
+
+
+class HolderKeyMismatchError(RegistrationRefusedError):
+    code = "item.holder-mismatch"
+    title = "Credential bound to another holder"
+
+
+class OwnershipNotFoundError(RegistryError):
+    code = "ownership.not-found"
+    title = "Ownership not found"
+    exit_code = 65
+
+
+class StatusListNotFoundError(RegistryError):
+    code = "status.list-not-found"
+    title = "Status list not found"
     exit_code = 65

@@ -1,6 +1,7 @@
 """The registry application: ``create_app(settings)``.
 
-Routers per resource under ``/v1`` (auth, trust, VC-API), the public DID documents
+Routers per resource under ``/v1`` (auth, trust, VC-API, items, status lists), the
+public DID documents
 and the operational endpoints at the root. Two ASGI middlewares wrap the app: the
 request context (request id, JSON access log, metrics, and the generic 500 for
 anything unexpected, logged with the request id) and the body size limit (413).
@@ -38,6 +39,8 @@ from registry.problems import (
 from registry.routes import auth as auth_routes
 from registry.routes import health as health_routes
 from registry.routes import identity as identity_routes
+from registry.routes import items as items_routes
+from registry.routes import status as status_routes
 from registry.routes import trust as trust_routes
 from registry.routes import vcapi as vcapi_routes
 from registry.vcapi import VCAPIIssuer
@@ -217,6 +220,8 @@ def create_app(
         auth_routes.router,
         trust_routes.router,
         vcapi_routes.router,
+        items_routes.router,
+        status_routes.router,
     ):
         app.include_router(router)
 

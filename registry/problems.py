@@ -33,12 +33,16 @@ from registry.errors import (
     DatabaseUnavailableError,
     ForbiddenError,
     IssuerUnknownError,
+    ItemAlreadyRegisteredError,
     MethodNotAllowedError,
     NotFoundError,
+    OwnershipNotFoundError,
+    RegistrationRefusedError,
     RegistryError,
     RequestInvalidError,
     RequestTooLargeError,
     RouteNotFoundError,
+    StatusListNotFoundError,
     TrustEntryExistsError,
     TrustEntryInvalidError,
     TrustEntryNotFoundError,
@@ -76,6 +80,10 @@ STATUS_BY_ERROR: dict[type[DidVaultError], int] = {
     TrustEntryExistsError: 409,
     TrustEntryNotFoundError: 404,
     IssuerUnknownError: 400,
+    ItemAlreadyRegisteredError: 409,
+    RegistrationRefusedError: 422,
+    OwnershipNotFoundError: 404,
+    StatusListNotFoundError: 404,
 }
 
 
