@@ -280,7 +280,17 @@ class VerificationKey:
 
     @classmethod
     def from_public_key(cls, key: PublicKey) -> Self:
-        """Load a (validated) :class:`PublicKey`."""
+        """Load a (validated) :class:`PublicKey`, reusing the handle it keeps."""
+        handle = getattr(key, "_handle", None)
+        if (
+            isinstance(handle, Ed25519PublicKey)
+            and key.algorithm is KeyAlgorithm.ED25519
+        ):
+            return cls(key.algorithm, ed_key=handle)
+        if isinstance(handle, ec.EllipticCurvePublicKey) and (
+            key.algorithm is KeyAlgorithm.P256
+        ):
+            return cls(key.algorithm, ec_key=handle)
         if key.algorithm is KeyAlgorithm.ED25519:
             return cls(
                 key.algorithm, ed_key=Ed25519PublicKey.from_public_bytes(key.raw)
