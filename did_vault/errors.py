@@ -98,6 +98,23 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
         ├── ImportRowError                     [import.row-invalid]
         └── ImportMappingError                 [import.mapping-invalid]
 
+    transparency log (did_vault.transparency)
+    MalformedInputError
+    ├── LogRangeError                          [log.range-invalid]
+    ├── MalformedCheckpointError               [log.checkpoint-malformed]
+    └── MalformedReceiptError                  [log.receipt-malformed]
+    VerificationError
+    ├── LogProofError                          [log.proof-invalid]
+    ├── LogRollbackError                       [log.rollback]
+    ├── LogForkError                           [log.fork]
+    ├── LogOriginMismatchError                 [log.origin-mismatch]
+    ├── UntrustedCheckpointError               [log.checkpoint-untrusted]
+    ├── OpeningMismatchError                   [log.opening-invalid]
+    ├── CheckpointTimeMissingError             [log.time-missing]
+    ├── RegisteredTooLateError                 [log.registered-too-late]
+    └── InvalidSignatureError
+        └── CheckpointSignatureError           [log.signature-invalid]
+
 Caller mistakes (wrong type, missing argument) stay ``TypeError``/``ValueError``,
 outside this tree. The ``context`` of an error is JSON-safe and never holds a secret:
 no key material, passphrase or plaintext ever goes into an error.
@@ -717,3 +734,83 @@ class ImportMappingError(InventoryImportError):
 class WalletItemNotFoundError(KeystoreError):
     code = "wallet.item-not-found"
     title = "No such item"
+
+# --- transparency log -------------------------------------------------------------
+
+
+class LogRangeError(MalformedInputError):
+    """A leaf index or tree size outside the log (or an old size above a new one)."""
+
+    code = "log.range-invalid"
+    title = "Outside the log"
+
+
+class MalformedCheckpointError(MalformedInputError):
+    code = "log.checkpoint-malformed"
+    title = "Malformed checkpoint"
+
+
+class MalformedReceiptError(MalformedInputError):
+    code = "log.receipt-malformed"
+    title = "Malformed log receipt"
+
+
+class LogProofError(VerificationError):
+    """An inclusion or consistency proof does not verify (``context["kind"]``)."""
+
+    code = "log.proof-invalid"
+    title = "Log proof does not verify"
+
+
+class LogRollbackError(VerificationError):
+    """A newer checkpoint has a smaller tree than one seen before."""
+
+    code = "log.rollback"
+    title = "Log rolled back"
+
+
+class LogForkError(VerificationError):
+    """Two signed views of the log that cannot both be true (a split view)."""
+
+    code = "log.fork"
+    title = "Log forked"
+
+
+class LogOriginMismatchError(VerificationError):
+    code = "log.origin-mismatch"
+    title = "Checkpoints of different logs"
+
+
+class UntrustedCheckpointError(VerificationError):
+    """No signature by a known log key verifies on the checkpoint."""
+
+    code = "log.checkpoint-untrusted"
+    title = "Checkpoint not signed by a known key"
+
+
+class CheckpointSignatureError(InvalidSignatureError):
+    """A signature line of a known key (log or witness) does not verify."""
+
+    code = "log.signature-invalid"
+    title = "Invalid checkpoint signature"
+
+
+class OpeningMismatchError(VerificationError):
+    """The opening (salt and event) does not open the committed log leaf."""
+
+    code = "log.opening-invalid"
+    title = "Opening does not match the commitment"
+
+
+class CheckpointTimeMissingError(VerificationError):
+    """A time check needs a verified timestamped signature and there is none."""
+
+    code = "log.time-missing"
+    title = "Checkpoint has no trusted time"
+
+
+class RegisteredTooLateError(VerificationError):
+    """The receipt's checkpoint is not older than the deadline."""
+
+    code = "log.registered-too-late"
+    title = "Not registered before the deadline"
