@@ -15,7 +15,33 @@ SOURCES: dict[str, list[str] | None] = {
     "did_vault.keys": ["KeyAlgorithm", "PrivateKey", "PublicKey"],
     "did_vault.dids": "ALL",  # type: ignore[dict-item]
     "did_vault.keystore": ["ContainerKind", "KDFParameters"],
-    "did_vault.wallet": ["StoredCredential", "Wallet", "WalletDID"],
+    "did_vault.wallet": [
+        "PENDING_ITEM_DID",
+        "AddedItem",
+        "ItemDraft",
+        "StoredCredential",
+        "Wallet",
+        "WalletDID",
+        "WalletItem",
+    ],
+    "did_vault.items.importing": [
+        "CSVMapping",
+        "ImportReport",
+        "ImportedRow",
+        "Target as ImportTarget",
+        "load_mapping",
+        "neutralize_cell",
+        "read_csv",
+        "read_inventory",
+        "read_inventory_json",
+        "restore_cell",
+    ],
+    "did_vault.items.exporting": [
+        "inventory_csv",
+        "inventory_json",
+        "inventory_pdf",
+        "mask_serial",
+    ],
     "did_vault.credentials": "ALL",  # type: ignore[dict-item]
     "did_vault.credentials.status": [
         "BitstringStatusList",
