@@ -5,13 +5,24 @@ It speaks the registry's JSON and turns every problem answer into a
 and a message a person can act on.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from registry.models import ChallengePublic, PrincipalPublic, TokenPublic
+from registry.models import (
+    ChallengePublic,
+    ItemPublic,
+    ItemRegistrationPublic,
+    ItemsPublic,
+    NoncePublic,
+    PrincipalPublic,
+    TokenPublic,
+)
+
+SignChallenge = Callable[[str, str], Mapping[str, Any]]
+"""``(challenge, audience) -> presentation`` signed by the DID authenticating."""
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -65,6 +76,59 @@ class RegistryClient:
         """Raises: RegistryProblem."""
         body = self._call("GET", "/v1/auth/me", token=access_token)
         return PrincipalPublic.model_validate(body)
+
+    def authenticate(self, did: str, sign: SignChallenge) -> TokenPublic:
+        """The whole DID-auth exchange: challenge, signed answer, access token.
+
+        Raises: RegistryProblem.
+        """
+        issued = self.challenge(did)
+        return self.token(issued.challenge, sign(issued.challenge, issued.audience))
+
+    def nonce(self, access_token: str) -> NoncePublic:
+        """A nonce (and the audience) for an SD-JWT VC presentation.
+
+        Raises: RegistryProblem.
+        """
+        body = self._call("POST", "/v1/items/nonce", token=access_token)
+        return NoncePublic.model_validate(body)
+
+    def register_item(
+        self,
+        access_token: str,
+        *,
+        credential: Mapping[str, Any] | None = None,
+        sd_jwt: str | None = None,
+        nonce: str | None = None,
+        self_asserted: Mapping[str, Any] | None = None,
+        acquisition: Mapping[str, Any] | None = None,
+    ) -> ItemRegistrationPublic:
+        """Register an item from one of the three forms (see ``POST /v1/items``).
+
+        Raises: RegistryProblem (``item.already-registered``, ``issuer.*`` …).
+        """
+        request: dict[str, Any] = {}
+        if credential is not None:
+            request["credential"] = dict(credential)
+        if sd_jwt is not None:
+            request["sd_jwt"] = sd_jwt
+            request["nonce"] = nonce
+        if self_asserted is not None:
+            request["self_asserted"] = dict(self_asserted)
+        if acquisition is not None:
+            request["acquisition"] = dict(acquisition)
+        body = self._call("POST", "/v1/items", json=request, token=access_token)
+        return ItemRegistrationPublic.model_validate(body)
+
+    def list_items(self, access_token: str) -> ItemsPublic:
+        """Raises: RegistryProblem."""
+        body = self._call("GET", "/v1/items", token=access_token)
+        return ItemsPublic.model_validate(body)
+
+    def get_item(self, access_token: str, item_id: str) -> ItemPublic:
+        """Raises: RegistryProblem (``item.not-found`` for another owner's item)."""
+        body = self._call("GET", f"/v1/items/{item_id}", token=access_token)
+        return ItemPublic.model_validate(body)
 
     def _call(
         self,
