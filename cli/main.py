@@ -13,7 +13,7 @@ from typing import NoReturn
 import typer
 from typer._click import exceptions as click_exceptions  # typer vendors click
 
-from cli.commands import backup, credential, did, passphrase, wallet
+from cli.commands import backup, credential, did, export, item, passphrase, wallet
 from cli.context import CLIError
 from cli.output import Output
 from did_vault import (
@@ -76,6 +76,8 @@ app.command("present")(credential.present)
 app.add_typer(credential.presentation_app, name="presentation")
 app.add_typer(backup.app, name="backup")
 app.add_typer(passphrase.app, name="passphrase")
+app.add_typer(item.app, name="item")
+app.command("export")(export.export)
 
 
 def exit_code_for(exc: DidVaultError) -> int:

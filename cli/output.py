@@ -5,13 +5,15 @@ every command prints exactly one JSON document on stdout: the result, or the pro
 ``{"code", "title", "detail", ...}``.
 """
 
+import contextlib
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 
@@ -84,6 +86,23 @@ class Output:
     def warning(self, text: str) -> None:
         """A warning, always on stderr so that stdout stays one JSON document."""
         self._err.print(f"[yellow]warning[/yellow]: {escape(text)}")
+
+    @contextlib.contextmanager
+    def progress(
+        self, description: str, *, total: int
+    ) -> Iterator[Callable[[int], None]]:
+        """A progress bar on stderr (none with ``--json``); yields ``advance(n)``."""
+        if self.as_json or total <= 0:
+            yield lambda _count: None
+            return
+        columns = (
+            TextColumn(escape(description)),
+            BarColumn(),
+            MofNCompleteColumn(),
+        )
+        with Progress(*columns, console=self._err) as bar:
+            task = bar.add_task(description, total=total)
+            yield lambda count: bar.advance(task, count)
 
     def heading(self, text: str) -> None:
         self._out.print(f"\n[bold cyan]{escape(text)}[/bold cyan]")
