@@ -13,7 +13,16 @@ from typing import NoReturn
 import typer
 from typer._click import exceptions as click_exceptions  # typer vendors click
 
-from cli.commands import backup, credential, did, export, item, passphrase, wallet
+from cli.commands import (
+    backup,
+    credential,
+    did,
+    export,
+    item,
+    passphrase,
+    share,
+    wallet,
+)
 from cli.context import CLIError
 from cli.output import Output
 from did_vault import (
@@ -74,6 +83,8 @@ app.add_typer(did.app, name="did")
 app.add_typer(credential.app, name="credential")
 app.command("present")(credential.present)
 app.add_typer(credential.presentation_app, name="presentation")
+app.command("share")(share.share)
+app.command("verify")(share.verify)
 app.add_typer(backup.app, name="backup")
 app.add_typer(passphrase.app, name="passphrase")
 app.add_typer(item.app, name="item")

@@ -245,6 +245,23 @@ from did_vault.sd_jwt.dcql import (
     load_template,
     template_names,
 )
+from did_vault.sd_jwt.issuer import (
+    SDJWTIssuer,
+)
+from did_vault.sd_jwt.nonces import (
+    NonceState,
+)
+from did_vault.sd_jwt.sharing import (
+    SharedSDJWT,
+    check_request,
+    format_claim_path,
+    holder_binding_key,
+    holder_key_for,
+    parse_claim_path,
+    parse_claim_paths,
+    share_sd_jwt,
+    status_key_resolver,
+)
 from did_vault.sd_jwt.verifier import (
     SDJWTVerifier,
 )
@@ -404,6 +421,7 @@ __all__ = [
     "NodeID",
     "NodeStore",
     "NonceReplayedError",
+    "NonceState",
     "NonceStore",
     "NoteKey",
     "Opening",
@@ -426,10 +444,12 @@ __all__ = [
     "Resolver",
     "ResponseTooLargeError",
     "SDHashMismatchError",
+    "SDJWTIssuer",
     "SDJWTVerifier",
     "SchemaViolation",
     "SchemaViolationError",
     "Service",
+    "SharedSDJWT",
     "StatusChecker",
     "StatusIndexOutOfRangeError",
     "StatusListChecker",
@@ -483,6 +503,7 @@ __all__ = [
     "check_against_template",
     "check_consistency",
     "check_registered_before",
+    "check_request",
     "commit_event",
     "consistency_proof",
     "cosign_checkpoint",
@@ -494,7 +515,10 @@ __all__ = [
     "default_resolver",
     "did_key_public_key",
     "did_web_url",
+    "format_claim_path",
     "get_cryptosuite",
+    "holder_binding_key",
+    "holder_key_for",
     "inclusion_proof",
     "inventory_csv",
     "inventory_json",
@@ -511,6 +535,8 @@ __all__ = [
     "mask_serial",
     "neutralize_cell",
     "parse_checkpoint",
+    "parse_claim_path",
+    "parse_claim_paths",
     "present_sd_jwt",
     "read_csv",
     "read_inventory",
@@ -519,8 +545,10 @@ __all__ = [
     "resolve_did_key",
     "restore_cell",
     "root_at",
+    "share_sd_jwt",
     "sign_checkpoint",
     "sign_presentation",
+    "status_key_resolver",
     "template_names",
     "verify_checkpoint",
     "verify_consistency",

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.commands import share
 from cli.context import (
     CLIError,
     CLISettings,
@@ -192,6 +193,38 @@ def issue(
     out: OutOption = None,
     json_output: JsonOption = False,
     passphrase_file: PassphraseFileOption = None,
+    credential_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="di: W3C VC with a Data Integrity proof; sd-jwt-vc: SD-JWT VC "
+            "with selectively disclosable claims (--sd) bound to --holder.",
+        ),
+    ] = "di",
+    sd: Annotated[
+        str | None,
+        typer.Option(
+            "--sd",
+            help="sd-jwt-vc: comma-separated claim paths to make selectively "
+            "disclosable, e.g. item.brand,item.serialNumber,colors[1].",
+        ),
+    ] = None,
+    vct: Annotated[
+        str | None,
+        typer.Option(
+            "--vct",
+            help="sd-jwt-vc: the credential type (default "
+            "urn:did-vault:vct:OwnershipCredential).",
+        ),
+    ] = None,
+    holder: Annotated[
+        str | None,
+        typer.Option(
+            "--holder",
+            help="sd-jwt-vc: alias or DID whose key the credential binds to "
+            "(default: the subject's 'sub' or 'id').",
+        ),
+    ] = None,
 ) -> None:
     """Issue a credential signed by one of the wallet's DIDs."""
     output = Output(as_json=json_output)
@@ -200,6 +233,32 @@ def issue(
     if not isinstance(subject_document, dict):
         raise CLIError(
             "cli.json-invalid", "the subject file must hold a JSON object", exit_code=65
+        )
+    if credential_format not in ("di", "sd-jwt-vc"):
+        raise CLIError("cli.usage", "--format is di or sd-jwt-vc")
+    if credential_format == "sd-jwt-vc":
+        if types or contexts or suite:
+            raise CLIError(
+                "cli.usage", "--type, --context and --suite are for --format di"
+            )
+        share.issue_sd_jwt_vc_credential(
+            output=output,
+            cfg=cfg,
+            passphrase_file=passphrase_file,
+            issuer=issuer,
+            claims=subject_document,
+            sd=sd,
+            vct=vct,
+            holder=holder,
+            valid_until=valid_until,
+            credential_id=credential_id,
+            store=store,
+            out=out,
+        )
+        return
+    if sd is not None or vct is not None or holder is not None:
+        raise CLIError(
+            "cli.usage", "--sd, --vct and --holder are for --format sd-jwt-vc"
         )
     now = datetime.now(UTC)
     credential: dict[str, Any] = {

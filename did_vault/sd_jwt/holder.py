@@ -190,6 +190,12 @@ class SDJWT:
         """The path of every selectively disclosable claim, in the resolved claims."""
         return tuple(path for path, _ in self._resolution().paths)
 
+    def is_bound_to(self, key: PublicKey) -> bool:
+        """Whether the ``cnf`` ``jwk`` is ``key`` (the holder key to sign KB with)."""
+        cnf = self.payload.get("cnf")
+        jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
+        return isinstance(jwk, dict) and _is_jwk_of(jwk, key)
+
     def to_compact(self) -> str:
         """The compact serialization."""
         return SEPARATOR.join(
