@@ -1,0 +1,303 @@
+"""Receipts verified offline, the insurer's "registered before" check, and auditing."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from did_vault.errors import (
+    CheckpointTimeMissingError,
+    LogForkError,
+    LogOriginMismatchError,
+    LogProofError,
+    LogRangeError,
+    LogRollbackError,
+    MalformedReceiptError,
+    OpeningMismatchError,
+    RegisteredTooLateError,
+    UntrustedCheckpointError,
+)
+from did_vault.keys import KeyAlgorithm, PrivateKey
+from did_vault.transparency.checkpoint import (
+    Checkpoint,
+    NoteKey,
+    cosign_checkpoint,
+    parse_checkpoint,
+    sign_checkpoint,
+)
+from did_vault.transparency.commitment import Opening, commit
+from did_vault.transparency.merkle import (
+    InMemoryNodeStore,
+    consistency_proof,
+    hash_leaf,
+    root_at,
+)
+from did_vault.transparency.receipt import (
+    Receipt,
+    check_consistency,
+    check_registered_before,
+    make_receipt,
+    verify_receipt,
+)
+
+ORIGIN = "registry.example/log"
+EVENTS = [{"type": "registration", "serialNumber": f"SN-{n}"} for n in range(10)]
+
+
+class Log:
+    """A tiny registry: commitments appended, checkpoints signed."""
+
+    def __init__(self, key: PrivateKey) -> None:
+        self.key = key
+        self.store = InMemoryNodeStore()
+        self.leaves: list[bytes] = []
+        self.openings: list[Opening] = []
+
+    def append(self, event: dict[str, str]) -> int:
+        leaf, opening = commit(event)
+        self.leaves.append(leaf)
+        self.openings.append(opening)
+        return self.store.append_data(leaf)
+
+    def checkpoint(self, now: datetime, size: int | None = None) -> str:
+        size = self.store.size if size is None else size
+        body = Checkpoint(ORIGIN, size, root_at(self.store, size))
+        return sign_checkpoint(body, self.key, now=now)
+
+    def receipt(self, index: int, note: str) -> Receipt:
+        return make_receipt(
+            self.store,
+            leaf_index=index,
+            leaf_data=self.leaves[index],
+            checkpoint=note,
+            opening=self.openings[index],
+        )
+
+
+@pytest.fixture
+def key(seed32: bytes) -> PrivateKey:
+    return PrivateKey(KeyAlgorithm.ED25519, seed32)
+
+
+@pytest.fixture
+def keys(key: PrivateKey) -> list[NoteKey]:
+    return [NoteKey(ORIGIN, key.public_key)]
+
+
+@pytest.fixture
+def log(key: PrivateKey) -> Log:
+    log = Log(key)
+    for event in EVENTS:
+        log.append(event)
+    return log
+
+
+def test_every_receipt_verifies_offline(
+    log: Log, keys: list[NoteKey], now: datetime
+) -> None:
+    note = log.checkpoint(now)
+    for index, event in enumerate(EVENTS):
+        receipt = log.receipt(index, note)
+        verified = verify_receipt(receipt, registry_keys=keys)
+        assert verified.leaf_index == index
+        assert verified.event == event
+        assert verified.time == now
+        assert verified.checkpoint.checkpoint.tree_size == len(EVENTS)
+        bare = Receipt(index, receipt.leaf_data, note, receipt.inclusion_proof)
+        assert verify_receipt(bare, registry_keys=keys).event is None
+
+
+def test_a_receipt_against_an_older_checkpoint(
+    log: Log, keys: list[NoteKey], now: datetime
+) -> None:
+    old = log.checkpoint(now, size=4)
+    verify_receipt(log.receipt(3, old), registry_keys=keys)
+    with pytest.raises(LogRangeError):
+        log.receipt(4, old)
+
+
+def test_receipt_json_round_trip(log: Log, keys: list[NoteKey], now: datetime) -> None:
+    receipt = log.receipt(5, log.checkpoint(now))
+    public = json.loads(json.dumps(receipt.to_json()))
+    assert "opening" not in public
+    assert set(public) == {"leafIndex", "leafData", "checkpoint", "inclusionProof"}
+    restored = Receipt.from_json(public)
+    assert restored.opening is None
+    assert verify_receipt(restored, registry_keys=keys, opening=receipt.opening).event
+    private = Receipt.from_json(
+        json.loads(json.dumps(receipt.to_json(include_opening=True)))
+    )
+    assert private == receipt
+    assert "SN-5" not in repr(receipt)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: [],
+        lambda r: {**r, "leafIndex": -1},
+        lambda r: {**r, "leafIndex": True},
+        lambda r: {**r, "leafIndex": "5"},
+        lambda r: {**r, "leafData": "not base64!"},
+        lambda r: {**r, "leafData": r["leafData"].rstrip("=")},
+        lambda r: {**r, "checkpoint": 7},
+        lambda r: {**r, "inclusionProof": "AAAA"},
+        lambda r: {**r, "inclusionProof": ["AAAA"] * 65},
+        lambda r: {**r, "inclusionProof": [1]},
+        lambda r: {**r, "extra": 1},
+        lambda r: {k: v for k, v in r.items() if k != "checkpoint"},
+        lambda r: {**r, "opening": {"salt": "AAAA"}},
+    ],
+)
+def test_malformed_receipts_are_refused(
+    change: object, log: Log, now: datetime
+) -> None:
+    value = log.receipt(1, log.checkpoint(now)).to_json()
+    with pytest.raises(MalformedReceiptError):
+        Receipt.from_json(change(value))  # type: ignore[operator]
+
+
+def test_a_wrong_receipt_is_rejected(
+    log: Log, keys: list[NoteKey], now: datetime
+) -> None:
+    note = log.checkpoint(now)
+    receipt = log.receipt(2, note)
+    proof = receipt.inclusion_proof
+    for wrong in (
+        Receipt(3, receipt.leaf_data, note, proof),
+        Receipt(2, log.leaves[3], note, proof),
+        Receipt(2, receipt.leaf_data, note, proof[:-1]),
+        Receipt(2, receipt.leaf_data, note, (*proof, proof[0])),
+    ):
+        with pytest.raises(LogProofError):
+            verify_receipt(wrong, registry_keys=keys)
+    with pytest.raises(OpeningMismatchError):
+        verify_receipt(receipt, registry_keys=keys, opening=log.openings[3])
+    stranger = NoteKey(
+        ORIGIN, PrivateKey(KeyAlgorithm.ED25519, b"\x05" * 32).public_key
+    )
+    with pytest.raises(UntrustedCheckpointError):
+        verify_receipt(receipt, registry_keys=[stranger])
+
+
+# --- registered before a date --------------------------------------------------------
+
+
+def test_registered_before_the_loss_date(
+    log: Log, keys: list[NoteKey], now: datetime
+) -> None:
+    receipt = log.receipt(7, log.checkpoint(now))
+    loss = now + timedelta(days=30)
+    verified = check_registered_before(receipt, loss, registry_keys=keys)
+    assert verified.event == EVENTS[7]
+    with pytest.raises(RegisteredTooLateError) as caught:
+        check_registered_before(receipt, now, registry_keys=keys)  # not strictly before
+    assert caught.value.code == "log.registered-too-late"
+    with pytest.raises(RegisteredTooLateError):
+        check_registered_before(receipt, now - timedelta(seconds=1), registry_keys=keys)
+
+
+def test_registered_before_needs_the_opening_and_a_time(
+    log: Log, keys: list[NoteKey], now: datetime, key: PrivateKey
+) -> None:
+    note = log.checkpoint(now)
+    later = now + timedelta(days=1)
+    bare = Receipt.from_json(log.receipt(7, note).to_json())
+    with pytest.raises(OpeningMismatchError):
+        check_registered_before(bare, later, registry_keys=keys)
+    body = parse_checkpoint(note).checkpoint
+    untimed = log.receipt(7, sign_checkpoint(body, key, timestamped=False))
+    with pytest.raises(CheckpointTimeMissingError):
+        check_registered_before(untimed, later, registry_keys=keys)
+    with pytest.raises(ValueError, match="timezone"):
+        check_registered_before(
+            log.receipt(7, note), datetime(2027, 1, 1), registry_keys=keys
+        )
+
+
+def test_a_trusted_witness_time_counts_an_untrusted_one_does_not(
+    log: Log, keys: list[NoteKey], now: datetime
+) -> None:
+    witness_key = PrivateKey(KeyAlgorithm.ED25519, b"\x03" * 32)
+    witness = NoteKey("witness.example/w1", witness_key.public_key)
+    late = now + timedelta(days=10)
+    early = now + timedelta(days=1)
+    note = cosign_checkpoint(
+        log.checkpoint(late), witness_key, name=witness.name, now=early
+    )
+    receipt = log.receipt(0, note)
+    deadline = now + timedelta(days=5)
+    verified = check_registered_before(
+        receipt, deadline, registry_keys=keys, witness_keys=[witness]
+    )
+    assert verified.time == early
+    with pytest.raises(RegisteredTooLateError):
+        check_registered_before(receipt, deadline, registry_keys=keys)
+
+
+# --- auditing -------------------------------------------------------------------
+
+
+def _body(note: str) -> Checkpoint:
+    return parse_checkpoint(note).checkpoint
+
+
+def test_a_growing_log_is_consistent(log: Log, now: datetime) -> None:
+    old = _body(log.checkpoint(now, size=3))
+    for event in EVENTS:
+        log.append(event)
+    new = _body(log.checkpoint(now))
+    check_consistency(old, new, consistency_proof(log.store, 3, new.tree_size))
+    check_consistency(new, new, [])
+    empty = _body(log.checkpoint(now, size=0))
+    check_consistency(empty, new, [])
+
+
+def test_rollback_fork_and_bad_proofs_are_told_apart(
+    log: Log, key: PrivateKey, now: datetime
+) -> None:
+    old = _body(log.checkpoint(now))
+    with pytest.raises(LogRollbackError) as rollback:
+        check_consistency(old, _body(log.checkpoint(now, size=5)), [])
+    assert rollback.value.code == "log.rollback"
+    # A rewritten history: same origin, same size, a leaf changed.
+    rewritten = Log(key)
+    for event in [*EVENTS[:4], {"type": "registration", "serialNumber": "forged"}]:
+        rewritten.append(event)
+    for event in EVENTS[5:]:
+        rewritten.append(event)
+    fork = _body(rewritten.checkpoint(now))
+    with pytest.raises(LogForkError):
+        check_consistency(old, fork, [])
+    # The rewritten log grows; its honest proof from old's size leads to its own
+    # new root but not to the old root: a fork, not merely a bad proof.
+    for event in EVENTS:
+        rewritten.append(event)
+    grown = _body(rewritten.checkpoint(now))
+    proof = consistency_proof(rewritten.store, old.tree_size, grown.tree_size)
+    with pytest.raises(LogForkError) as forked:
+        check_consistency(old, grown, proof)
+    assert forked.value.code == "log.fork"
+    # A proof that leads nowhere is just invalid.
+    for event in EVENTS:
+        log.append(event)
+    new = _body(log.checkpoint(now))
+    good = consistency_proof(log.store, old.tree_size, new.tree_size)
+    with pytest.raises(LogProofError):
+        check_consistency(old, new, [hash_leaf(b"x"), *good[1:]])
+    with pytest.raises(LogProofError):
+        check_consistency(old, new, [])
+    other = Checkpoint("other.example/log", new.tree_size, new.root_hash)
+    with pytest.raises(LogOriginMismatchError):
+        check_consistency(old, other, good)
+
+
+def test_receipt_constructor_validates(now: datetime) -> None:
+    with pytest.raises(ValueError, match="negative"):
+        Receipt(-1, b"", "", ())
+    with pytest.raises(TypeError):
+        Receipt(True, b"", "", ())
+    with pytest.raises(TypeError):
+        Receipt(0, "data", "", ())  # type: ignore[arg-type]
+    assert Receipt(0, b"", "", [b"x"]).inclusion_proof == (b"x",)  # type: ignore[arg-type]
+    assert now.tzinfo is UTC
