@@ -1,9 +1,10 @@
-"""``python -m bench``: the key, credential and SD-JWT benchmarks, in that order."""
+"""``python -m bench``: the key, credential, SD-JWT and registry benchmarks."""
 
 import sys
 
 from bench.credentials import main as credentials_main
 from bench.keys import main as keys_main
+from bench.registry import main as registry_main
 from bench.sd_jwt import main as sd_jwt_main
 
 status = keys_main(sys.argv[1:])
@@ -11,4 +12,6 @@ print()
 status = status or credentials_main([])
 print()
 status = status or sd_jwt_main([])
+print()
+status = status or registry_main([])
 raise SystemExit(status)

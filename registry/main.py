@@ -11,6 +11,8 @@ first use, or handed in by ``registry serve``, which validates them at start.
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -185,6 +187,14 @@ class RequestContextMiddleware:
             reset_request_id(token)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    lookup = getattr(app.state, "item_lookup", None)
+    if lookup is not None:
+        lookup.close()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -204,6 +214,7 @@ def create_app(
         version=API_VERSION,
         description=(package_doc or "").strip(),
         openapi_url="/openapi.json",
+        lifespan=_lifespan,
     )
     metrics = Metrics()
     app.state.settings = settings

@@ -151,6 +151,8 @@ class ItemLookup:
         self.sql = self._SQL.format(p=marker)
         self._tokens: dict[str, auth.Principal] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self._opened: list[Any] = []
 
     def principal(
         self, authorization: str | None, *, identity: RegistryIdentity, now: datetime
@@ -175,18 +177,46 @@ class ItemLookup:
             raise TokenExpiredError("the access token expired")
         return known
 
+    def _connection(self) -> Any:
+        """This thread's own autocommit DBAPI connection, detached from the pool:
+        no checkout, no pre-ping and no transaction per lookup."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            pooled = self.engine.raw_connection()
+            pooled.detach()
+            connection = pooled.dbapi_connection
+            if self.engine.dialect.name != "sqlite":
+                connection.autocommit = True  # type: ignore[union-attr]
+            self._local.connection = connection
+            with self._lock:
+                self._opened.append(connection)
+        return connection
+
+    def close(self) -> None:
+        """Close every thread's connection (at application shutdown)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+
     def public_json(self, item_id: str, owner: str) -> str | None:
         """The owner's stored view of a current item, or None (missing, or not
         theirs: the same answer)."""
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(self.sql, (item_id, owner))
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            connection.close()
-        return None if row is None else str(row[0])
+        for attempt in (1, 2):
+            connection = self._connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(self.sql, (item_id, owner))
+                row = cursor.fetchone()
+                cursor.close()
+            except self.engine.dialect.dbapi.Error:  # type: ignore[union-attr]
+                self._local.connection = None
+                connection.close()
+                if attempt == 2:
+                    raise
+                continue
+            return None if row is None else str(row[0])
+        return None  # pragma: no cover - the loop returns or raises
 
 
 def _state(request: Request, name: str, factory: Callable[[], object]) -> Any:
