@@ -241,7 +241,7 @@ def _strip_ids(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def inventory_csv(export: InventoryExport) -> bytes:
-    """The inventory as a Homebox-compatible CSV (UTF-8, ``\\n`` line ends), text
+    """The inventory as a Homebox-compatible CSV (UTF-8, CRLF line ends), text
     cells neutralised against formula injection, lossless through
     ``importing.read_csv``."""
     rows: list[dict[str, str]] = []
@@ -270,7 +270,7 @@ def inventory_csv(export: InventoryExport) -> bytes:
     if any(REMAINDER_COLUMN in row for row in rows):
         columns.append(REMAINDER_COLUMN)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # quotes CR and LF in cells
     writer.writerow(columns)
     for row in rows:
         writer.writerow([row.get(column, "") for column in columns])
