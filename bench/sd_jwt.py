@@ -13,7 +13,10 @@ checks (issuer JWT and KB-JWT, ``cryptography`` directly) plus the SHA-256 diges
 the 3 Disclosures and of the ``sd_hash`` input. Our verifier resolves the issuer's
 did:key through a ``CachingResolver`` (paid once, as in a long-running verifier) and
 runs every check except nonce consumption (a store would refuse the replays a loop
-makes). ``--profile issue|present|verify`` prints where our time goes.
+makes). Our issuer is a kept ``SDJWTIssuer`` and our holder presents from an
+``SDJWT`` parsed once; the one-shot functions (``issue_sd_jwt_vc``, ``present`` on the
+compact text, ``verify_sd_jwt``) have rows of their own.
+``--profile issue|issue_once|present|present_once|verify`` prints where our time goes.
 
 Targets (issue 5): verify ≥ 3x and issue / present ≥ 4x the reference's rates, and
 verify ≥ 60 % of the raw limit.
