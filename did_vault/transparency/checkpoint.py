@@ -113,7 +113,8 @@ class NoteKey:
             MalformedCheckpointError: not that shape, a key ID that does not match,
                 or a type other than Ed25519 (0x01).
         """
-        parts = text.split("+") if isinstance(text, str) else []
+        # The name has no "+"; the base64 key material may.
+        parts = text.split("+", 2) if isinstance(text, str) else []
         if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
             raise MalformedCheckpointError("not a verifier key name+id+key")
         name, key_id, material = parts

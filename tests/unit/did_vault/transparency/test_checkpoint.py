@@ -342,7 +342,7 @@ def test_parsing_arbitrary_text_fails_only_as_malformed(text: str) -> None:
 
 def test_note_keys(log_note_key: NoteKey) -> None:
     assert NoteKey.from_vkey(log_note_key.to_vkey()) == log_note_key
-    name, key_id, material = log_note_key.to_vkey().split("+")
+    name, key_id, material = log_note_key.to_vkey().split("+", 2)
     for bad in [
         f"{name}+00000000+{material}",
         f"{name}+{key_id}",
