@@ -59,6 +59,7 @@ BRAND = "Bench Bikes"
 GTIN = "09506000134352"
 LOOKUP_TARGET = 0.80
 STARTUP_TIMEOUT_S = 20.0
+ROUNDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,17 @@ class Phase:
         if not ordered:
             return 0.0
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def combine(rounds: list[Phase]) -> Phase:
+    """One phase from several rounds of the same requests."""
+    return Phase(
+        rounds[0].name,
+        sum(r.count for r in rounds),
+        sum(r.seconds for r in rounds),
+        tuple(latency for r in rounds for latency in r.latencies),
+        sum(r.failures for r in rounds),
+    )
 
 
 def _free_port() -> int:
@@ -314,35 +326,36 @@ def bench_store(
 
             for _ in range(200):  # warm up connections, caches and the JIT-less paths
                 trivial(0)
-            phases = [
-                run_phase(
-                    f"{label}: GET /healthz (ceiling)",
-                    trivial,
-                    count=args.requests,
-                    max_seconds=args.seconds,
-                    threads=args.threads,
-                    expect=200,
-                ),
-                run_phase(
-                    f"{label}: POST /v1/items (register)",
-                    register,
-                    count=args.registrations,
-                    max_seconds=args.seconds,
-                    threads=args.threads,
-                    expect=201,
-                ),
-            ]
-            if registered:
-                phases.append(
-                    run_phase(
-                        f"{label}: GET /v1/items/{{id}} (lookup)",
-                        lookup,
-                        count=args.requests,
-                        max_seconds=args.seconds,
-                        threads=args.threads,
-                        expect=200,
+            registration = run_phase(
+                f"{label}: POST /v1/items (register)",
+                register,
+                count=args.registrations,
+                max_seconds=args.seconds,
+                threads=args.threads,
+                expect=201,
+            )
+            if not registered:
+                return [registration]
+            # The ceiling and the lookups alternate in rounds, so that a change in
+            # the machine's load during the run affects both alike.
+            ceiling: list[Phase] = []
+            lookups: list[Phase] = []
+            for _ in range(ROUNDS):
+                for name, call, into in (
+                    (f"{label}: GET /healthz (ceiling)", trivial, ceiling),
+                    (f"{label}: GET /v1/items/{{id}} (lookup)", lookup, lookups),
+                ):
+                    into.append(
+                        run_phase(
+                            name,
+                            call,
+                            count=args.requests // ROUNDS,
+                            max_seconds=args.seconds / ROUNDS,
+                            threads=args.threads,
+                            expect=200,
+                        )
                     )
-                )
+            phases = [combine(ceiling), registration, combine(lookups)]
     return phases
 
 
