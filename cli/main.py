@@ -19,6 +19,7 @@ from cli.commands import (
     did,
     export,
     item,
+    item_registry,  # noqa: F401  (registers item register)
     passphrase,
     share,
     wallet,

@@ -1,0 +1,286 @@
+"""``did-vault item register --registry URL`` and ``item list --registry URL``.
+
+Authenticates to the registry with a wallet DID (DID auth: challenge, signed
+presentation, access token), submits a held item credential or a self-asserted
+claim, and keeps both forms of the OwnershipCredential the registry issues in the
+wallet. A problem from the registry is shown with its code and what to do about it.
+"""
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from cli.commands.item import app
+from cli.context import (
+    CLIError,
+    CLISettings,
+    JsonOption,
+    PassphraseFileOption,
+    open_wallet,
+    settings,
+)
+from cli.output import Output
+from did_vault import (
+    SDJWT,
+    Wallet,
+    create_presentation,
+    present_sd_jwt,
+    sign_presentation,
+)
+from registry.client import DEFAULT_TIMEOUT, RegistryClient, RegistryProblem
+
+SD_JWT_FORMAT = "dc+sd-jwt"
+
+HINTS: dict[str, str] = {
+    "item.already-registered": "the registry has a current owner for this item; "
+    "if you bought it, ask the seller to transfer it to you",
+    "issuer.untrusted": "the issuer is not a brand issuer on this registry's trust "
+    "list; register with --self-asserted and evidence instead",
+    "issuer.brand-mismatch": "the issuer is trusted for another brand than the "
+    "item's; ask the brand for a credential it issued",
+    "item.holder-mismatch": "the credential is bound to another key; use --as with "
+    "the DID it was issued to",
+    "item.not-identifiable": "the item needs GTIN + serial, brand DID + model + "
+    "serial, an IMEI or a VIN to be registered",
+    "auth.token-expired": "run the command again to authenticate anew",
+    "registry.unreachable": "check the URL and that the registry is running",
+}
+
+RegistryOption = Annotated[
+    str, typer.Option("--registry", help="The registry's base URL (https://…).")
+]
+AsOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Alias or DID of the owner (default: the first DID)."),
+]
+
+
+def _problem(exc: RegistryProblem) -> CLIError:
+    exit_code = 69 if exc.status in (0, 502, 503) else 77 if exc.status == 401 else 65
+    error = CLIError(exc.code, str(exc), exit_code=exit_code)
+    hint = HINTS.get(exc.code)
+    if hint:
+        error.detail = f"{error.detail} (hint: {hint})"
+    return error
+
+
+def connect(cfg: CLISettings, registry_url: str) -> RegistryClient:
+    """A client for the registry, trusting ``DID_VAULT_CA_BUNDLE`` if set."""
+    return RegistryClient(
+        httpx.Client(
+            base_url=registry_url.rstrip("/"),
+            timeout=DEFAULT_TIMEOUT,
+            verify=cfg.tls_verify(),
+        )
+    )
+
+
+def _owner(wallet: Wallet, as_: str | None) -> str:
+    if as_ is not None:
+        return wallet.get_did(as_).did
+    dids = wallet.list_dids()
+    if not dids:
+        raise CLIError(
+            "cli.no-did",
+            "the wallet has no DID; run 'did-vault did create'",
+            exit_code=65,
+        )
+    return dids[0].did
+
+
+def authenticate(client: RegistryClient, wallet: Wallet, did: str) -> str:
+    """An access token for ``did`` (signed with its wallet key).
+
+    Raises: RegistryProblem.
+    """
+    record = wallet.get_did(did)
+    key = wallet.signing_key(did)
+
+    def sign(challenge: str, audience: str) -> Mapping[str, Any]:
+        return sign_presentation(
+            create_presentation([], holder=record.did),
+            key=key,
+            verification_method=record.verification_method,
+            challenge=challenge,
+            domain=audience,
+        )
+
+    return client.authenticate(record.did, sign).access_token
+
+
+def _read_self_asserted(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(
+            "cli.file-unreadable", f"cannot read {path}: {exc}", exit_code=65
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise CLIError(
+            "cli.json-invalid", f"{path} is not JSON: {exc}", exit_code=65
+        ) from exc
+    if not isinstance(document, dict) or "item" not in document:
+        raise CLIError(
+            "cli.json-invalid",
+            f'{path} must be {{"item": {{…}}, "evidence": [{{…}}], '
+            '"acquisition"?: {…}}',
+            exit_code=65,
+        )
+    return document
+
+
+def register_item(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    registry_url: str,
+    credential_ref: str | None,
+    self_asserted_file: Path | None,
+    as_: str | None,
+    passphrase_file: Path | None,
+) -> dict[str, Any]:
+    """Register an item; keep the two ownership credentials; return a summary.
+
+    Raises:
+        CLIError: usage, unreadable input, or the registry's problem (its code).
+    """
+    if (credential_ref is None) == (self_asserted_file is None):
+        raise CLIError(
+            "cli.usage", "give exactly one of --credential and --self-asserted"
+        )
+    claim = _read_self_asserted(self_asserted_file) if self_asserted_file else None
+    with open_wallet(output, cfg, passphrase_file) as wallet:
+        owner = _owner(wallet, as_)
+        client = connect(cfg, registry_url)
+        try:
+            token = authenticate(client, wallet, owner)
+            if claim is not None:
+                registration = client.register_item(
+                    token,
+                    self_asserted={
+                        "item": claim["item"],
+                        "evidence": claim.get("evidence", []),
+                    },
+                    acquisition=claim.get("acquisition"),
+                )
+            else:
+                assert credential_ref is not None
+                held = wallet.get_credential(credential_ref)
+                if held.format == SD_JWT_FORMAT:
+                    issued = client.nonce(token)
+                    presentation = present_sd_jwt(
+                        held.raw,
+                        disclose=SDJWT.parse(held.raw).paths(),
+                        holder_key=wallet.signing_key(owner),
+                        audience=issued.audience,
+                        nonce=issued.nonce,
+                    )
+                    registration = client.register_item(
+                        token, sd_jwt=presentation, nonce=issued.nonce
+                    )
+                else:
+                    registration = client.register_item(
+                        token, credential=held.document()
+                    )
+        except RegistryProblem as exc:
+            raise _problem(exc) from exc
+        finally:
+            client.close()
+        stored_vc = wallet.add_credential(registration.credential)
+        stored_sd = wallet.add_credential(registration.sd_jwt_credential)
+    item = registration.item
+    return {
+        "item": item.id,
+        "did": item.did,
+        "name": item.name,
+        "brand": item.brand,
+        "model": item.model,
+        "owner": item.owner,
+        "assurance": item.assurance.value,
+        "credential": stored_vc.local_id,
+        "sd_jwt_credential": stored_sd.local_id,
+    }
+
+
+@app.command("register")
+def register_command(
+    registry: RegistryOption,
+    credential: Annotated[
+        str | None,
+        typer.Option(
+            "--credential",
+            help="A held item credential (local id or credential id): Data "
+            "Integrity or SD-JWT VC.",
+        ),
+    ] = None,
+    self_asserted: Annotated[
+        Path | None,
+        typer.Option(
+            "--self-asserted",
+            help='A JSON file {"item", "evidence", "acquisition"?}: registered '
+            "with the lower assurance 'self-asserted'.",
+            dir_okay=False,
+        ),
+    ] = None,
+    as_: AsOption = None,
+    as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Register an item with a registry and keep its OwnershipCredential."""
+    output = Output(as_json=as_json)
+    summary = register_item(
+        output,
+        settings(),
+        registry_url=registry,
+        credential_ref=credential,
+        self_asserted_file=self_asserted,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    )
+    output.result(summary, message="Registered; ownership credentials stored.")
+
+
+def list_registry_items(
+    output: Output,
+    cfg: CLISettings,
+    registry_url: str,
+    passphrase_file: Path | None,
+    *,
+    as_: str | None = None,
+) -> None:
+    """``item list --registry URL``: the owner's items as the registry records them.
+
+    Raises:
+        CLIError: the registry's problem (its code), or no DID in the wallet.
+    """
+    with open_wallet(output, cfg, passphrase_file) as wallet:
+        owner = _owner(wallet, as_)
+        client = connect(cfg, registry_url)
+        try:
+            listed = client.list_items(authenticate(client, wallet, owner))
+        except RegistryProblem as exc:
+            raise _problem(exc) from exc
+        finally:
+            client.close()
+    rows = [
+        {
+            "id": item.id,
+            "name": item.name,
+            "brand": item.brand,
+            "model": item.model,
+            "assurance": item.assurance.value,
+            "owned_from": item.owned_from.isoformat(),
+            "did": item.did,
+        }
+        for item in listed.data
+    ]
+    output.table(
+        rows,
+        columns=("id", "name", "brand", "model", "assurance", "owned_from"),
+        title=f"Items registered at {registry_url}",
+        key="items",
+    )
