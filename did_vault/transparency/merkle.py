@@ -287,12 +287,22 @@ class InMemoryNodeStore:
 
     def append(self, leaf_hash: bytes) -> int:
         """Append a leaf *hash* (see :func:`hash_leaf`); return its index."""
-        index = self.size
-        siblings = self.get_nodes(append_siblings(index))
-        for node, value in nodes_for_append(index, leaf_hash, siblings):
-            if node.level == len(self._levels):
-                self._levels.append(bytearray())
-            self._levels[node.level] += value
+        if len(leaf_hash) != HASH_SIZE:
+            raise ValueError("a leaf hash is 32 bytes")
+        levels = self._levels
+        index = len(levels[0]) // HASH_SIZE
+        levels[0] += leaf_hash
+        # nodes_for_append, inlined: each trailing 1 bit of the index completes a
+        # parent from the stored left sibling and the node just written.
+        current, level, position = bytes(leaf_hash), 0, index
+        while position & 1:
+            start = (position - 1) * HASH_SIZE
+            sibling = levels[level][start : start + HASH_SIZE]
+            current = _sha256(NODE_PREFIX + sibling + current).digest()
+            level, position = level + 1, position >> 1
+            if level == len(levels):
+                levels.append(bytearray())
+            levels[level] += current
         return index
 
     def append_data(self, data: bytes) -> int:
