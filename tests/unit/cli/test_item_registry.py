@@ -1,0 +1,316 @@
+"""did-vault item register / item list --registry against a running registry.
+
+The registry runs in this process under uvicorn, over HTTPS on 127.0.0.1 with a
+test CA (``DID_VAULT_CA_BUNDLE``), as ``did:web:localhost%3A<port>``, so that
+``did-vault credential verify`` resolves its did:web and fetches its status list
+for real (``DID_VAULT_ALLOW_LOOPBACK=1``). Nothing leaves 127.0.0.1.
+"""
+
+import datetime
+import ipaddress
+import json
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from sqlmodel import Session
+
+from cli.main import main
+from did_vault import (
+    KDFParameters,
+    KeyAlgorithm,
+    PrivateKey,
+    Wallet,
+    issue_credential,
+)
+from registry import migrations
+from registry.config import Settings
+from registry.db import make_engine
+from registry.identity import RegistryIdentity
+from registry.main import create_app
+from registry.models import TrustEntryCreate, TrustRole
+from registry.serial_keys import SerialKey
+from registry.trust import add_entry
+
+PASSPHRASE = "correct horse battery staple"
+BRAND = "Example Vision"
+
+
+def _certificates() -> tuple[bytes, bytes, bytes]:
+    """A CA certificate and a 'localhost' leaf (cert, key) it signed, as PEM."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "registry test CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return (
+        ca_cert.public_bytes(serialization.Encoding.PEM),
+        leaf_cert.public_bytes(serialization.Encoding.PEM),
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+
+
+@dataclass
+class RunningRegistry:
+    url: str
+    did: str
+    engine: Any
+
+
+@pytest.fixture
+def registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RunningRegistry]:
+    ca_pem, cert_pem, key_pem = _certificates()
+    (tmp_path / "ca.pem").write_bytes(ca_pem)
+    (tmp_path / "cert.pem").write_bytes(cert_pem)
+    (tmp_path / "key.pem").write_bytes(key_pem)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)  # connections queue until the server accepts: no startup wait
+    port = int(sock.getsockname()[1])
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    migrations.upgrade(engine)
+    identity = RegistryIdentity.from_key(
+        PrivateKey(KeyAlgorithm.ED25519, bytes(range(32))),
+        domain="localhost",
+        port=port,
+    )
+    settings = Settings(
+        did_domain="localhost", did_port=port, allow_loopback=True, log_level="WARNING"
+    )
+    app = create_app(settings, engine=engine, identity=identity)
+    app.state.serial_key = SerialKey(bytes(32))
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        ssl_certfile=str(tmp_path / "cert.pem"),
+        ssl_keyfile=str(tmp_path / "key.pem"),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+
+    for name in list(os.environ):
+        if name.startswith("DID_VAULT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DID_VAULT_HOME", str(tmp_path / "wallet"))
+    monkeypatch.setenv("DID_VAULT_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("DID_VAULT_INSECURE_TEST_KDF", "1")
+    monkeypatch.setenv("DID_VAULT_ALLOW_LOOPBACK", "1")
+    monkeypatch.setenv("DID_VAULT_CA_BUNDLE", str(tmp_path / "ca.pem"))
+    try:
+        yield RunningRegistry(f"https://localhost:{port}", identity.did, engine)
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
+        engine.dispose()
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    with pytest.raises(SystemExit) as exc_info:
+        main([*args, "--json"])
+    document = json.loads(capsys.readouterr().out)
+    code = exc_info.value.code
+    return (code if isinstance(code, int) else 0), document
+
+
+@pytest.fixture
+def wallet_with_brand_credential(registry, capsys, tmp_path) -> dict[str, str]:
+    """A wallet with a brand DID (trusted for BRAND), an owner DID, and the brand's
+    ItemIdentityCredential for a TV held by the owner."""
+    run(capsys, "init")
+    _, alice = run(capsys, "did", "create", "--alias", "alice")
+    _, brand = run(capsys, "did", "create", "--alias", "brand")
+    with Session(registry.engine) as db:
+        add_entry(
+            session=db,
+            entry_in=TrustEntryCreate(
+                did=brand["did"], role=TrustRole.BRAND_ISSUER, brand=BRAND
+            ),
+            now=datetime.datetime.now(datetime.UTC),
+        )
+        db.commit()
+    with Wallet.open(
+        tmp_path / "wallet", PASSPHRASE, kdf_floor=KDFParameters.TESTING
+    ) as wallet:
+        unsigned = {
+            "@context": [
+                "https://www.w3.org/ns/credentials/v2",
+                "https://registry.example/ns/registry/v1",
+            ],
+            "type": ["VerifiableCredential", "ItemIdentityCredential"],
+            "issuer": brand["did"],
+            "credentialSubject": {
+                "id": brand["did"],
+                "type": "IndividualProduct",
+                "name": "55-inch 4K television",
+                "gtin": "09520123456788",
+                "serialNumber": "8KQ2-00042X",
+                "brand": {"type": "Brand", "name": BRAND},
+                "model": "EV-55Q8",
+            },
+        }
+        signed = issue_credential(
+            unsigned,
+            key=wallet.signing_key("brand"),
+            verification_method=brand["verification_method"],
+        )
+        stored = wallet.add_credential(signed, local_id="tv")
+    return {"alice": alice["did"], "credential": stored.local_id}
+
+
+def test_register_lists_and_verifies_the_ownership_credential(
+    registry, wallet_with_brand_credential, capsys, tmp_path
+):
+    code, registered = run(
+        capsys,
+        "item",
+        "register",
+        "--registry",
+        registry.url,
+        "--credential",
+        "tv",
+        "--as",
+        "alice",
+    )
+    assert code == 0, registered
+    assert registered["owner"] == wallet_with_brand_credential["alice"]
+    assert registered["assurance"] == "issuer-attested"
+
+    code, listed = run(capsys, "item", "list", "--registry", registry.url)
+    assert code == 0, listed
+    assert [item["id"] for item in listed["items"]] == [registered["item"]]
+
+    with Wallet.open(
+        tmp_path / "wallet", PASSPHRASE, kdf_floor=KDFParameters.TESTING
+    ) as wallet:
+        held = wallet.get_credential(registered["credential"])
+        sd_jwt = wallet.get_credential(registered["sd_jwt_credential"])
+    assert held.issuer == registry.did
+    assert sd_jwt.types == ("urn:did-vault:vct:OwnershipCredential",)
+    document = tmp_path / "ownership.json"
+    document.write_text(held.raw)
+    code, verified = run(capsys, "credential", "verify", str(document))
+    assert code == 0, verified
+    assert verified["verified"] is True
+
+    code, again = run(
+        capsys, "item", "register", "--registry", registry.url, "--credential", "tv"
+    )
+    assert code == 65
+    assert again["code"] == "item.already-registered"
+
+
+def test_registry_problems_are_shown_with_their_code(registry, capsys, tmp_path):
+    run(capsys, "init")
+    run(capsys, "did", "create", "--alias", "alice")
+    claim = tmp_path / "claim.json"
+    claim.write_text(
+        json.dumps(
+            {
+                "item": {
+                    "id": "did:key:z6MkvRXNYcE7MMduynWTgeKbDaT1iijDSC8pZqXZc8rHPrf2",
+                    "type": "IndividualProduct",
+                    "name": "Chair",
+                },
+                "evidence": [
+                    {
+                        "type": "PhotoEvidence",
+                        "id": "urn:uuid:6f1c3a52-0d8e-4b7a-9f3e-000000000098",
+                        "digestMultibase": (
+                            "uEiBvMoYJEMoPsqIMf9oUNmawnb-NtSOBlckKWG-1Qv8MrQ"
+                        ),
+                    }
+                ],
+            }
+        )
+    )
+
+    code, problem = run(
+        capsys,
+        "item",
+        "register",
+        "--registry",
+        registry.url,
+        "--self-asserted",
+        str(claim),
+    )
+
+    assert code == 65
+    assert problem["code"] == "item.not-identifiable"
+    assert "hint" in problem["detail"]
