@@ -542,8 +542,11 @@ def _items(
     dids = {record.did for record in records}
     held = {c.local_id for c in credentials}
     found = [_wallet_item(entry, dids, held) for entry in entries]
-    for name in ("local_id", "did", "import_key"):
-        values = [getattr(item, name) for item in found]
+    for values in (
+        [item.local_id for item in found],
+        [item.did for item in found],
+        [(item.owner, item.import_key) for item in found],
+    ):
         if len(set(values)) != len(values):
             raise KeystoreUnlockError(_CONTENT_DAMAGED)
     return found
@@ -913,9 +916,9 @@ class Wallet:
         Each new item gets its own did:key (alias ``item-<n>``, kept like other
         wallet DIDs) and an ItemIdentityCredential issued and signed by ``owner``.
         A draft whose import key the wallet (or an earlier draft of the batch)
-        already holds is ``unchanged`` when its normalised row is the same, else
-        ``updated``: same DID, new entry, and a new credential if the item itself
-        changed. Registry status and earlier credentials are kept.
+        already holds for this owner is ``unchanged`` when its normalised row is
+        the same, else ``updated``: same DID, new entry, and a new credential if
+        the item itself changed. Registry status and earlier credentials are kept.
 
         Raises:
             AliasNotFoundError: ``owner`` is not a wallet DID.
@@ -930,7 +933,7 @@ class Wallet:
         credentials = list(self._credentials)
         credential_entries = list(self._payload.get("credentials", []))
         held = list(self._items)
-        by_key = {item.import_key: index for index, item in enumerate(held)}
+        by_key = {(i.owner, i.import_key): index for index, i in enumerate(held)}
         taken = {r.alias for r in records} | {i.local_id for i in held}
         taken_credentials = {c.local_id for c in credentials}
         counters = {"item": len(held), "cred": len(credentials)}
@@ -971,7 +974,7 @@ class Wallet:
 
         for draft in drafts:
             key, digest = draft.key(), draft.digest()
-            index = by_key.get(key)
+            index = by_key.get((owner_record.did, key))
             if index is not None:
                 old = held[index]
                 if old.digest == digest:
@@ -1020,7 +1023,7 @@ class Wallet:
                 added_at=moment,
                 updated_at=moment,
             )
-            by_key[key] = len(held)
+            by_key[(owner_record.did, key)] = len(held)
             held.append(new)
             results.append(AddedItem(item=new, outcome="created"))
         if all(result.outcome == "unchanged" for result in results):

@@ -31,7 +31,11 @@ TESTING = KDFParameters.TESTING
 
 
 def make_item(name: str = "55-inch TV", **fields: object) -> items.Item:
-    document = {"id": PENDING_ITEM_DID, "type": "IndividualProduct", "name": name}
+    document: dict[str, object] = {
+        "id": PENDING_ITEM_DID,
+        "type": "IndividualProduct",
+        "name": name,
+    }
     document.update(fields)
     return items.Item.from_json(document)
 
@@ -319,3 +323,11 @@ def test_newer_items_version_is_unsupported(wallet, home):
     _payload_with(home, lambda p: p.__setitem__("inventory", {"version": 2}))
     with pytest.raises(UnsupportedError):
         reopen(home)
+
+
+def test_import_keys_are_per_owner(wallet):
+    wallet.create_did("key", alias="bob", now=NOW)
+    (alices,) = wallet.add_items([draft("TV", import_ref="tv")], owner="alice")
+    (bobs,) = wallet.add_items([draft("TV", import_ref="tv")], owner="bob")
+    assert (alices.outcome, bobs.outcome) == ("created", "created")
+    assert alices.item.did != bobs.item.did
