@@ -24,6 +24,7 @@ from registry.errors import (
 from registry.identity import load_identity
 from registry.logging import configure_logging
 from registry.models import TrustEntry, TrustEntryCreate, TrustEntryPublic, TrustRole
+from registry.serial_keys import load_serial_key
 from registry.vcapi import load_issuers
 
 logger = logging.getLogger("registry.service")
@@ -151,6 +152,7 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
     engine = open_engine(settings)
     identity = load_identity(settings)
     issuers = load_issuers(settings)
+    load_serial_key(settings)  # a bad key file stops the start (exit 78), not a request
     if settings.vcapi_open_issue:
         logger.warning(
             "REGISTRY_VCAPI_OPEN_ISSUE is set: anyone may issue with the VC-API "
