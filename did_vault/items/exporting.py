@@ -23,6 +23,7 @@ import io
 import json
 from collections.abc import Mapping
 from datetime import UTC
+from types import MappingProxyType
 from typing import Any
 
 from fpdf import FPDF
@@ -113,13 +114,15 @@ def _identifier(item: Mapping[str, Any], kind: str) -> str | None:
     return None
 
 
-_IDENTIFIER_KINDS: Mapping[Target, str] = {
-    Target.IMEI: "imei",
-    Target.VIN: "vin",
-    Target.FRAME_NUMBER: "frameNumber",
-    Target.CASE_NUMBER: "caseNumber",
-    Target.MOVEMENT_NUMBER: "movementNumber",
-}
+_IDENTIFIER_KINDS: Mapping[Target, str] = MappingProxyType(
+    {
+        Target.IMEI: "imei",
+        Target.VIN: "vin",
+        Target.FRAME_NUMBER: "frameNumber",
+        Target.CASE_NUMBER: "caseNumber",
+        Target.MOVEMENT_NUMBER: "movementNumber",
+    }
+)
 
 
 def _custom_fields(entry: Mapping[str, Any]) -> dict[Target, str]:
