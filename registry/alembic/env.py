@@ -7,6 +7,7 @@ Nothing here runs on import of the registry; only ``registry db upgrade`` (throu
 from alembic import context
 from sqlmodel import SQLModel
 
+import registry.log_models  # the transparency log's tables
 import registry.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 connection = context.config.attributes.get("connection")

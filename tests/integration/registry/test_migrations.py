@@ -4,6 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
+import registry.log_models  # the log's tables
 import registry.models  # noqa: F401  (the tables)
 from registry import migrations
 
