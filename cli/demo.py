@@ -1,193 +1,832 @@
-"""``make run``: the end-to-end story, told through the real ``did-vault`` command.
+"""``make run``: the whole ownership story, told through the real commands.
 
-For now it covers the wallet: an owner creates an encrypted wallet, a DID for
-themselves and one for an item they own, and resolves them; a brand issues a signed
-credential for the item, the owner keeps it and presents it to a repair shop bound to
-the shop's challenge and domain; a replayed presentation and an altered credential are
-refused; the owner backs the wallet up, restores it elsewhere and changes the
-passphrase; a wrong passphrase is refused. Everything
-happens in a temporary folder; the user's own wallet is never touched.
+A registry starts on 127.0.0.1 (embedded SQLite by default, HTTPS with a throwaway
+test CA so that its did:web resolves); a brand, two owners (Alice and Bob), a repair
+shop, an insurer and the police get wallets of their own. The brand issues Alice a
+credential for her e-bike; she registers it; she shows the repair shop that it is
+under warranty and nothing else; she insures it; she sells it to Bob, after which
+her old proof fails; Bob reports it missing, the police confirm it stolen and the
+shop's public stolen-check says so; Bob proves to the insurer that he owned it
+before the loss date.
+
+Every step runs the real ``did-vault`` or ``registry`` command in a temporary
+folder and checks what it answered. A step whose registry capability is not
+available yet is printed as such, never faked, and so is every step that waits for
+it. The user's own wallet and registry data are never touched.
 """
 
+import contextlib
+import datetime
+import io
+import ipaddress
 import json
 import os
+import secrets
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from cli.commands.lifecycle import available_capabilities
 from cli.output import Output
+from did_vault import PrivateKey
+
+BRAND = "Brand X"
+GTIN = "09520123456788"
+SERIAL = "WBX7-2026-000042"
+WARRANTY_UNTIL = "2028-11-20"
+REGISTRY_CONTEXT = "https://registry.example/ns/registry/v1"
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
 
 
 class DemoError(Exception):
     pass
 
 
+class StepStatus(StrEnum):
+    PASSED = "passed"
+    PENDING = "not available yet"
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    key: str
+    title: str
+    status: StepStatus
+    reason: str = ""
+
+
+@dataclass
+class StoryReport:
+    """What ran and what is pending, in story order."""
+
+    steps: list[StepResult] = field(default_factory=list)
+
+    def passed(self) -> list[str]:
+        return [s.key for s in self.steps if s.status is StepStatus.PASSED]
+
+    def pending(self) -> list[str]:
+        return [s.key for s in self.steps if s.status is StepStatus.PENDING]
+
+
+# --- commands ------------------------------------------------------------------------
+
+
+def _script(name: str, module: str) -> list[str]:
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    if found:
+        return [found]
+    return [sys.executable, "-c", f"import {module}; {module}.main()"]
+
+
 def _did_vault() -> list[str]:
-    script = shutil.which("did-vault", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "cli"]
+    return _script("did-vault", "cli.main")
+
+
+def _registry() -> list[str]:
+    return _script("registry", "cli.registry_main")
+
+
+def _shorten(value: Any) -> Any:
+    """Long strings (credentials, presentations) cut for reading."""
+    if isinstance(value, str) and len(value) > 120:
+        return f"{value[:60]}…{value[-20:]} ({len(value)} chars)"
+    if isinstance(value, Mapping):
+        return {k: _shorten(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten(v) for v in value]
+    return value
+
+
+Runner = Callable[[str, list[str], Mapping[str, str]], tuple[int, str, str]]
+"""``(program, args, env) -> (exit code, stdout, stderr)``."""
+
+
+def run_subprocess(
+    program: str, args: list[str], env: Mapping[str, str]
+) -> tuple[int, str, str]:
+    """Run ``did-vault`` or ``registry`` as its own process (what ``make run`` does)."""
+    command = _did_vault() if program == "did-vault" else _registry()
+    proc = subprocess.run(
+        [*command, *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def run_in_process(
+    program: str, args: list[str], env: Mapping[str, str]
+) -> tuple[int, str, str]:
+    """Run the same command in this interpreter (for the test suite: one start-up
+    instead of one per command). The environment is swapped for the call."""
+    from cli.main import main as did_vault_main
+    from cli.registry_main import app as registry_app
+
+    saved = dict(os.environ)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                if program == "did-vault":
+                    did_vault_main(args)
+                else:
+                    registry_app(args=args, prog_name="registry")
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else int(bool(exc.code))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return code, stdout.getvalue(), stderr.getvalue()
 
 
 def _run(
     out: Output,
     args: list[str],
     *,
-    env: dict[str, str],
+    env: Mapping[str, str],
     expect: int = 0,
-) -> dict[str, object]:
-    shown = " ".join(["did-vault", *args])
+    program: str = "did-vault",
+    runner: Runner = run_subprocess,
+) -> dict[str, Any]:
+    shown = " ".join([program, *args])
     out.step(f"$ {shown}")
     started = time.perf_counter()
-    proc = subprocess.run(
-        [*_did_vault(), *args, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    code, stdout, stderr = runner(program, [*args, "--json"], env)
     elapsed = time.perf_counter() - started
-    if proc.returncode != expect:
+    if code != expect:
         raise DemoError(
-            f"'{shown}' exited {proc.returncode}, expected {expect}:\n"
-            f"{proc.stdout}{proc.stderr}"
+            f"'{shown}' exited {code}, expected {expect}:\n{stdout}{stderr}"
         )
-    document: dict[str, object] = json.loads(proc.stdout)
+    document: dict[str, Any] = json.loads(stdout)
     out.detail(
-        json.dumps(document, indent=2), seconds=elapsed, exit_code=proc.returncode
+        json.dumps(_shorten(document), indent=2, ensure_ascii=False),
+        seconds=elapsed,
+        exit_code=code,
     )
     return document
 
 
-def story(out: Output, workdir: Path, *, insecure_test_kdf: bool = False) -> None:
-    """Run the story in ``workdir``; raise DemoError at the first surprise."""
-    base_env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("DID_VAULT_")
-    }
-    if insecure_test_kdf:
-        base_env["DID_VAULT_INSECURE_TEST_KDF"] = "1"
-    owner_home = workdir / "alice-wallet"
+def _check(out: Output, condition: bool, claim: str) -> None:
+    if not condition:
+        raise DemoError(f"check failed: {claim}")
+    out.verified(claim)
+
+
+# --- a registry on 127.0.0.1 ---------------------------------------------------------
+
+
+def _test_certificates(workdir: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a 'localhost' certificate it signed: (ca, cert, key)."""
+    now = datetime.datetime.now(datetime.UTC)
+    lifetime = datetime.timedelta(hours=2)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "did-vault demo CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + lifetime)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + lifetime)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca, cert, key = workdir / "ca.pem", workdir / "cert.pem", workdir / "key.pem"
+    ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    cert.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM))
+    _write_secret(
+        key,
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode("ascii"),
+    )
+    return ca, cert, key
+
+
+def _write_secret(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class RunningRegistry:
+    url: str
+    did: str
+    env: dict[str, str]
+
+
+def _wait_until_ready(
+    proc: subprocess.Popen[bytes], url: str, ca: Path, log: Path
+) -> None:
+    context = ssl.create_default_context(cafile=str(ca))
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    with httpx.Client(verify=context, timeout=2.0) as http:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise DemoError(
+                    f"the registry stopped (exit {proc.returncode}):\n"
+                    + log.read_text(errors="replace")
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if http.get(f"{url}/readyz").status_code == 200:
+                    return
+            time.sleep(0.1)
+    raise DemoError("the registry did not become ready:\n" + log.read_text())
+
+
+@contextlib.contextmanager
+def running_registry(
+    out: Output,
+    workdir: Path,
+    *,
+    base_env: Mapping[str, str],
+    database_url: str | None = None,
+    runner: Runner = run_subprocess,
+) -> Iterator[RunningRegistry]:
+    """``registry db upgrade`` then ``registry serve`` over HTTPS on 127.0.0.1;
+    stopped on the way out, whatever happened."""
+    folder = workdir / "registry"
+    folder.mkdir()
+    ca, cert, key = _test_certificates(folder)
+    signing_key = folder / "signing-key.multikey"
+    _write_secret(signing_key, PrivateKey.generate().to_multikey())
+    serial_key = folder / "serial-key"
+    _write_secret(serial_key, secrets.token_hex(32))
+    port = _free_port()
     env = {
         **base_env,
-        "DID_VAULT_HOME": str(owner_home),
-        "DID_VAULT_PASSPHRASE": "correct horse battery staple",
+        "REGISTRY_DATABASE_URL": database_url
+        or f"sqlite:///{folder / 'registry.sqlite3'}",
+        "REGISTRY_DID_DOMAIN": "localhost",
+        "REGISTRY_DID_PORT": str(port),
+        "REGISTRY_ALLOW_LOOPBACK": "1",
+        "REGISTRY_TLS_CERT_FILE": str(cert),
+        "REGISTRY_TLS_KEY_FILE": str(key),
+        "REGISTRY_SIGNING_KEY_FILE": str(signing_key),
+        "REGISTRY_SERIAL_KEY_FILE": str(serial_key),
+        "REGISTRY_LOG_LEVEL": "WARNING",
     }
+    _run(out, ["db", "upgrade"], env=env, program="registry", runner=runner)
+    url = f"https://localhost:{port}"
+    out.step(f"$ registry serve --host 127.0.0.1 --port {port}  (in the background)")
+    log = folder / "serve.log"
+    with log.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [*_registry(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_ready(proc, url, ca, log)
+        did = f"did:web:localhost%3A{port}"
+        out.verified(f"the registry answers at {url} as {did}")
+        yield RunningRegistry(url=url, did=did, env={**env, "CA": str(ca)})
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
-    out.heading("1. Alice creates her wallet (Argon2id, production parameters)")
-    _run(out, ["init"], env=env)
 
-    out.heading("2. A DID for Alice, and one for the e-bike she owns")
-    alice = _run(out, ["did", "create", "--method", "key", "--alias", "alice"], env=env)
-    _run(
-        out,
-        ["did", "create", "--method", "key", "--key-type", "p256", "--alias", "e-bike"],
-        env=env,
+# --- the story -----------------------------------------------------------------------
+
+
+@dataclass
+class _Party:
+    name: str
+    env: dict[str, str]
+    did: str = ""
+
+
+@dataclass
+class _Story:
+    out: Output
+    workdir: Path
+    registry: RunningRegistry
+    parties: dict[str, _Party]
+    capabilities: frozenset[str]
+    runner: Runner
+    report: StoryReport = field(default_factory=StoryReport)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def run(
+        self, who: str, args: list[str], *, expect: int = 0, program: str = "did-vault"
+    ) -> dict[str, Any]:
+        env = self.parties[who].env if who else self.registry.env
+        return _run(
+            self.out, args, env=env, expect=expect, program=program, runner=self.runner
+        )
+
+    def file(self, name: str) -> Path:
+        return self.workdir / name
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    key: str
+    title: str
+    action: Callable[[_Story], None]
+    needs: tuple[str, ...] = ()
+    """Registry capabilities (see ``cli.commands.lifecycle.CAPABILITIES``)."""
+    after: tuple[str, ...] = ()
+    """Earlier steps this one builds on."""
+
+
+def _wallets(story: _Story) -> None:
+    for party in story.parties.values():
+        story.run(party.name, ["init"])
+        created = story.run(party.name, ["did", "create", "--alias", party.name])
+        party.did = str(created["did"])
+    dids = {party.did for party in story.parties.values()}
+    _check(story.out, len(dids) == len(story.parties), "six wallets, six DIDs")
+
+
+def _trust(story: _Story) -> None:
+    trust = ["trust", "add"]
+    brand, police = story.parties["brand"], story.parties["police"]
+    insurer = story.parties["insurer"]
+    story.run(
+        "",
+        [*trust, brand.did, "--role", "brand-issuer", "--brand", BRAND],
+        program="registry",
     )
-    _run(out, ["did", "create", "--method", "jwk", "--alias", "alice-jwk"], env=env)
-    _run(out, ["did", "list"], env=env)
+    story.run("", [*trust, police.did, "--role", "police"], program="registry")
+    story.run("", [*trust, insurer.did, "--role", "insurer"], program="registry")
+    listed = story.run("", ["trust", "list"], program="registry")
+    trusted = {(e["did"], e["role"]) for e in listed["data"]}
+    _check(
+        story.out,
+        {(brand.did, "brand-issuer"), (police.did, "police")} <= trusted,
+        "the brand and the police are on the trust list",
+    )
 
-    out.heading("3. Anyone can resolve Alice's DID to its DID document, offline")
-    _run(out, ["did", "resolve", str(alice["did"])], env=base_env)
 
-    out.heading("4. Brand X issues Alice a signed credential for her e-bike")
-    brand_env = {
-        **base_env,
-        "DID_VAULT_HOME": str(workdir / "brand-x-wallet"),
-        "DID_VAULT_PASSPHRASE": "brand x issuing key passphrase",
-    }
-    _run(out, ["init"], env=brand_env)
-    _run(out, ["did", "create", "--alias", "brand-x"], env=brand_env)
-    subject = workdir / "e-bike.json"
+def _brand_issues(story: _Story) -> None:
+    brand, alice = story.parties["brand"], story.parties["alice"]
+    item_did = story.run("brand", ["did", "create", "--alias", "e-bike-item"])["did"]
+    subject = story.file("e-bike.json")
     subject.write_text(
         json.dumps(
             {
-                "id": alice["did"],
+                "id": item_did,
+                "type": "IndividualProduct",
                 "name": "Brand X Trekking 7 e-bike",
-                "description": "frame WBX7-2026-000042, warranty until 2028-11-20",
+                "gtin": GTIN,
+                "serialNumber": SERIAL,
+                "brand": {"type": "Brand", "name": BRAND, "id": brand.did},
+                "model": "Trekking 7",
+                "color": "slate grey",
+                "warranty": {"warrantyExpires": WARRANTY_UNTIL},
             }
         )
     )
-    credential = workdir / "e-bike-credential.json"
-    _run(
-        out,
+    credential = story.file("e-bike-credential.json")
+    story.run(
+        "brand",
         [
-            *("credential", "issue", "--issuer", "brand-x", "--subject", str(subject)),
-            *("--valid-until", "2028-11-20T00:00:00Z", "--out", str(credential)),
+            *("credential", "issue", "--issuer", "brand", "--subject", str(subject)),
+            *("--type", "ItemIdentityCredential", "--context", REGISTRY_CONTEXT),
+            *("--out", str(credential)),
         ],
-        env=brand_env,
     )
-    _run(out, ["credential", "import", str(credential), "--as", "e-bike"], env=env)
+    imported = story.run(
+        "alice", ["credential", "import", str(credential), "--as", "e-bike"]
+    )
+    _check(
+        story.out,
+        imported["issuer"] == brand.did,
+        f"Alice ({alice.did[:24]}…) holds a credential signed by the brand",
+    )
 
-    out.heading("5. A repair shop asks for proof; Alice presents it bound to the shop")
-    presentation = workdir / "presentation.json"
-    _run(
-        out,
+
+def _register(story: _Story) -> None:
+    registered = story.run(
+        "alice",
         [
-            *("present", "--credential", "e-bike", "--challenge", "shop-nonce-7f3a"),
-            *("--domain", "repair.example", "--out", str(presentation)),
+            "item",
+            "register",
+            "--registry",
+            story.registry.url,
+            "--credential",
+            "e-bike",
         ],
-        env=env,
     )
-    verify = ["presentation", "verify", str(presentation)]
-    _run(
-        out,
-        [*verify, "--challenge", "shop-nonce-7f3a", "--domain", "repair.example"],
-        env=base_env,
+    story.facts["item"] = registered["item"]
+    story.facts["item_did"] = registered["did"]
+    story.facts["alice_vc"] = registered["credential"]
+    story.facts["alice_sd"] = registered["sd_jwt_credential"]
+    _check(
+        story.out,
+        registered["owner"] == story.parties["alice"].did
+        and registered["assurance"] == "issuer-attested",
+        "the registry records Alice as the owner, attested by a trusted brand",
     )
-    out.step("# replayed to another shop, the presentation is refused:")
-    _run(
-        out,
-        [*verify, "--challenge", "other-nonce", "--domain", "pawn.example"],
-        env=base_env,
+    if registered.get("receipt"):
+        story.facts["receipt"] = registered["receipt"]
+    ownership = story.file("alice-ownership.json")
+    shown = story.run("alice", ["credential", "show", registered["credential"]])
+    ownership.write_text(json.dumps(shown.get("document", shown)))
+    verified = story.run("vendor", ["credential", "verify", str(ownership)])
+    _check(
+        story.out,
+        verified.get("verified") is True,
+        "anyone can verify Alice's OwnershipCredential against the registry's "
+        "did:web and status list",
+    )
+    story.facts["alice_ownership_file"] = ownership
+
+
+def _share(
+    story: _Story, who: str, credential: str, template: str, name: str
+) -> tuple[Path, str]:
+    nonce = secrets.token_urlsafe(16)
+    presentation = story.file(name)
+    story.run(
+        who,
+        [
+            *("share", "--credential", credential, "--template", template),
+            *("--audience", story.parties["vendor"].did, "--nonce", nonce),
+            *("--out", str(presentation)),
+        ],
+    )
+    return presentation, nonce
+
+
+def _warranty(story: _Story) -> None:
+    presentation, nonce = _share(
+        story, "alice", story.facts["alice_sd"], "warranty-check", "warranty.txt"
+    )
+    verified = story.run(
+        "vendor",
+        [
+            *("verify", str(presentation), "--template", "warranty-check"),
+            *("--audience", story.parties["vendor"].did, "--nonce", nonce),
+        ],
+    )
+    item = verified["claims"].get("item", {})
+    _check(
+        story.out,
+        item.get("warranty", {}).get("validUntil") == WARRANTY_UNTIL
+        and item.get("brand") == BRAND,
+        f"the shop sees a {BRAND} under warranty until {WARRANTY_UNTIL}",
+    )
+    _check(
+        story.out,
+        "serialNumber" not in item and "owner" not in verified["claims"],
+        "and nothing else: no serial number, no owner",
+    )
+    story.run(
+        "vendor",
+        [
+            *("verify", str(presentation), "--template", "warranty-check"),
+            *("--audience", story.parties["vendor"].did, "--nonce", nonce),
+        ],
         expect=1,
     )
-    forged = workdir / "forged.json"
-    document = json.loads(credential.read_text())
-    document["credentialSubject"]["description"] = "frame WBX7-2026-000099"
-    forged.write_text(json.dumps(document))
-    out.step("# a credential altered after signing is refused:")
-    _run(out, ["credential", "verify", str(forged)], env=base_env, expect=1)
+    story.out.verified("the same presentation replayed is refused")
 
-    out.heading("6. An encrypted backup, restored into a new wallet home")
-    backup = workdir / "alice.backup"
-    backup_env = {**env, "DID_VAULT_BACKUP_PASSPHRASE": "a different backup secret"}
-    _run(out, ["backup", "export", str(backup)], env=backup_env)
-    restored_env = {**backup_env, "DID_VAULT_HOME": str(workdir / "restored-wallet")}
-    _run(out, ["backup", "import", str(backup)], env=restored_env)
-    restored = _run(out, ["did", "list"], env=restored_env)
-    original = _run(out, ["did", "list"], env=env)
-    if restored != original:
-        raise DemoError("the restored wallet differs from the original")
 
-    out.heading("7. Passphrase change; the old passphrase no longer opens the wallet")
-    _run(
-        out,
-        ["passphrase", "change"],
-        env={**env, "DID_VAULT_NEW_PASSPHRASE": "a new long passphrase"},
+def _transfer(story: _Story) -> None:
+    offer = story.file("offer.json")
+    story.run(
+        "alice",
+        [
+            *("item", "transfer", story.facts["item"], "--registry"),
+            *(story.registry.url, "--to", story.parties["bob"].did),
+            *("--out", str(offer)),
+        ],
     )
-    _run(out, ["did", "list"], env=env, expect=77)
-    _run(
-        out,
-        ["did", "list"],
-        env={**env, "DID_VAULT_PASSPHRASE": "a new long passphrase"},
+    accepted = story.run(
+        "bob", ["item", "accept", str(offer), "--registry", story.registry.url]
     )
+    story.facts["bob_sd"] = accepted["sd_jwt_credential"]
+    _check(
+        story.out,
+        accepted["owner"] == story.parties["bob"].did,
+        "the registry records Bob as the owner; his credentials are in his wallet",
+    )
+
+
+def _old_proof_fails(story: _Story) -> None:
+    presentation, nonce = _share(
+        story, "alice", story.facts["alice_sd"], "warranty-check", "stale.txt"
+    )
+    refused = story.run(
+        "vendor",
+        [
+            *("verify", str(presentation), "--template", "warranty-check"),
+            *("--audience", story.parties["vendor"].did, "--nonce", nonce),
+        ],
+        expect=1,
+    )
+    _check(
+        story.out,
+        "revoked" in str(refused.get("code", "")),
+        f"Alice's old proof is refused ({refused.get('code')})",
+    )
+    story.run(
+        "vendor",
+        ["credential", "verify", str(story.facts["alice_ownership_file"])],
+        expect=1,
+    )
+    story.out.verified("and so is her old OwnershipCredential")
+
+
+def _missing(story: _Story) -> None:
+    reported = story.run(
+        "bob",
+        [
+            *("item", "report-missing", story.facts["item"]),
+            *("--registry", story.registry.url, "--place", "Main Street station"),
+        ],
+    )
+    _check(story.out, reported["status"] == "missing", "Bob's e-bike is missing")
+
+
+def _stolen(story: _Story) -> None:
+    confirmed = story.run(
+        "police",
+        [
+            *("item", "confirm-stolen", story.facts["item"]),
+            *("--registry", story.registry.url, "--police-report", "PR-2026-1123"),
+        ],
+    )
+    _check(story.out, confirmed["status"] == "stolen", "the police confirm: stolen")
+
+
+def _stolen_check(story: _Story) -> None:
+    link = f"https://id.gs1.org/01/{GTIN}/21/{SERIAL}"
+    answer = story.run(
+        "vendor",
+        ["item", "check-stolen", link, "--registry", story.registry.url],
+    )
+    _check(
+        story.out,
+        answer["status"] == "reported_stolen" and set(answer) <= {"status", "item"},
+        "the shop's stolen-check answers reported_stolen, and nothing about anyone",
+    )
+
+
+def _insurer(story: _Story) -> None:
+    nonce = secrets.token_urlsafe(16)
+    proof = story.file("insurer-proof.json")
+    insurer = story.parties["insurer"].did
+    story.run(
+        "bob",
+        [
+            *("item", "prove", story.facts["item"], "--registry", story.registry.url),
+            *("--audience", insurer, "--nonce", nonce, "--out", str(proof)),
+        ],
+    )
+    loss = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    verified = story.run(
+        "insurer",
+        [
+            *("item", "verify-proof", str(proof), "--audience", insurer),
+            *("--nonce", nonce, "--before", loss),
+        ],
+    )
+    _check(
+        story.out,
+        verified.get("verified") is True and verified.get("owned_before") is True,
+        "the insurer: Bob owned this e-bike before the loss date",
+    )
+
+
+STEPS: tuple[_Step, ...] = (
+    _Step(
+        "wallets",
+        "Wallets for the brand, Alice, Bob, the shop, insurer, police",
+        _wallets,
+    ),
+    _Step("trust", "The operator trusts the brand, the police and the insurer", _trust),
+    _Step("issue", "The brand issues Alice a credential for her e-bike", _brand_issues),
+    _Step("register", "Alice registers the e-bike with the registry", _register),
+    _Step(
+        "warranty", "Alice proves 'under warranty' to a repair shop, no more", _warranty
+    ),
+    _Step(
+        "transfer",
+        "Alice sells the e-bike to Bob (offer, acceptance)",
+        _transfer,
+        ("transfer",),
+    ),
+    _Step(
+        "old-proof",
+        "Alice's old proof now fails (revoked)",
+        _old_proof_fails,
+        (),
+        ("transfer",),
+    ),
+    _Step(
+        "missing",
+        "Bob reports the e-bike missing",
+        _missing,
+        ("missing",),
+        ("transfer",),
+    ),
+    _Step("stolen", "The police confirm it stolen", _stolen, ("stolen",), ("missing",)),
+    _Step(
+        "stolen-check",
+        "The shop's public stolen-check says reported_stolen",
+        _stolen_check,
+        ("stolen-check",),
+        ("stolen",),
+    ),
+    _Step(
+        "insurer",
+        "Bob proves to the insurer he owned it before the loss date",
+        _insurer,
+        ("insurer",),
+        ("transfer",),
+    ),
+)
+
+
+def _run_steps(story: _Story) -> None:
+    done: set[str] = set()
+    for number, step in enumerate(STEPS, start=1):
+        story.out.heading(f"{number}. {step.title}")
+        missing = [name for name in step.needs if name not in story.capabilities]
+        waiting = [name for name in step.after if name not in done]
+        if missing or waiting:
+            reason = (
+                f"the registry's {', '.join(missing)} capability is not merged yet"
+                if missing
+                else f"it builds on step(s) not run: {', '.join(waiting)}"
+            )
+            story.out.pending(f"not available yet: {reason}")
+            story.report.steps.append(
+                StepResult(step.key, step.title, StepStatus.PENDING, reason)
+            )
+            continue
+        step.action(story)
+        done.add(step.key)
+        story.report.steps.append(StepResult(step.key, step.title, StepStatus.PASSED))
+
+
+def story(
+    out: Output,
+    workdir: Path,
+    *,
+    insecure_test_kdf: bool = False,
+    database_url: str | None = None,
+    capabilities: frozenset[str] | None = None,
+    runner: Runner = run_subprocess,
+) -> StoryReport:
+    """Run the story in ``workdir``; raise DemoError at the first surprise.
+
+    ``runner`` runs one command (by default as its own process); ``capabilities``
+    overrides what the registry client is taken to offer.
+    """
+    base_env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DID_VAULT_", "REGISTRY_"))
+    }
+    if insecure_test_kdf:
+        base_env["DID_VAULT_INSECURE_TEST_KDF"] = "1"
+    out.heading("0. A registry on 127.0.0.1 (HTTPS, a throwaway test CA)")
+    with running_registry(
+        out, workdir, base_env=base_env, database_url=database_url, runner=runner
+    ) as registry:
+        client_env = {
+            **base_env,
+            "DID_VAULT_ALLOW_LOOPBACK": "1",
+            "DID_VAULT_CA_BUNDLE": registry.env["CA"],
+        }
+        names = ("brand", "alice", "bob", "vendor", "insurer", "police")
+        parties = {
+            name: _Party(
+                name,
+                {
+                    **client_env,
+                    "DID_VAULT_HOME": str(workdir / f"{name}-wallet"),
+                    "DID_VAULT_PASSPHRASE": f"{name} has a long passphrase",
+                },
+            )
+            for name in names
+        }
+        told = _Story(
+            out=out,
+            workdir=workdir,
+            registry=registry,
+            parties=parties,
+            runner=runner,
+            capabilities=(
+                available_capabilities() if capabilities is None else capabilities
+            ),
+        )
+        _run_steps(told)
+    out.summary(
+        [
+            {"step": s.key, "what": s.title, "result": s.status.value}
+            for s in told.report.steps
+        ]
+    )
+    return told.report
 
 
 def main() -> None:
     out = Output(as_json=False)
     workdir = Path(tempfile.mkdtemp(prefix="did-vault-demo-"))
     try:
-        story(out, workdir)
+        report = story(out, workdir)
     except DemoError as exc:
         out.problem({"code": "demo.failed", "detail": str(exc)})
         sys.exit(1)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    out.heading("Done: every step above ran the real did-vault command.")
+    pending = report.pending()
+    if pending:
+        out.heading(
+            f"Done: {len(report.passed())} steps ran the real commands and were "
+            f"verified; {len(pending)} wait for registry capabilities not merged yet."
+        )
+    else:
+        out.heading("Done: every step above ran the real commands and was verified.")
 
 
 if __name__ == "__main__":

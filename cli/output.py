@@ -114,6 +114,29 @@ class Output:
         self._out.print(text, markup=False)
         self._out.print(f"[dim](exit {exit_code}, {seconds:.2f} s)[/dim]")
 
+    def verified(self, text: str) -> None:
+        """A check the demo made, and passed."""
+        self._out.print(f"[bold green]✓[/bold green] {escape(text)}")
+
+    def pending(self, text: str) -> None:
+        """A step that cannot run yet (never a faked result)."""
+        self._out.print(f"[bold yellow]…[/bold yellow] [yellow]{escape(text)}[/yellow]")
+
+    def summary(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The demo's step list: what ran and what is pending."""
+        table = Table(title="The story")
+        for name in ("step", "what", "result"):
+            table.add_column(name, overflow="fold")
+        for row in rows:
+            result = str(row["result"])
+            style = "green" if result == "passed" else "yellow"
+            table.add_row(
+                escape(str(row["step"])),
+                escape(str(row["what"])),
+                f"[{style}]{escape(result)}[/{style}]",
+            )
+        self._out.print(table)
+
     def prompt_secret(self, label: str) -> str:
         """Read a secret from the terminal without echo."""
         import getpass
