@@ -87,19 +87,17 @@ class StoryReport:
 # --- commands ------------------------------------------------------------------------
 
 
-def _script(name: str, module: str) -> list[str]:
+def _script(name: str, fallback: list[str]) -> list[str]:
     found = shutil.which(name, path=str(Path(sys.executable).parent))
-    if found:
-        return [found]
-    return [sys.executable, "-c", f"import {module}; {module}.main()"]
+    return [found] if found else [sys.executable, *fallback]
 
 
 def _did_vault() -> list[str]:
-    return _script("did-vault", "cli.main")
+    return _script("did-vault", ["-m", "cli"])
 
 
 def _registry() -> list[str]:
-    return _script("registry", "cli.registry_main")
+    return _script("registry", ["-c", "from cli.registry_main import main; main()"])
 
 
 def _shorten(value: Any) -> Any:
