@@ -37,7 +37,27 @@ under ``## registry``::
     │   ├── CredentialTypeUnsupportedError     [item.credential-unsupported]
     │   └── HolderKeyMismatchError             [item.holder-mismatch]
     ├── OwnershipNotFoundError                 [ownership.not-found]
-    └── StatusListNotFoundError                [status.list-not-found]
+    ├── StatusListNotFoundError                [status.list-not-found]
+    ├── TransferRefusedError                   [transfer.refused]
+    │   ├── TransferExpiredError               [transfer.expired]
+    │   ├── TransferSelfError                  [transfer.self]
+    │   └── TransferMismatchError              [transfer.mismatch]
+    ├── TransferConflictError                  [transfer.conflict]
+    │   ├── TransferReplayedError              [transfer.replayed]
+    │   ├── TransferNotOwnerError              [transfer.not-owner]
+    │   ├── ItemAlreadyTransferredError        [item.already-transferred]
+    │   └── ItemReportedError                  [item.reported]
+    │       ├── ItemReportedMissingError       [item.reported-missing]
+    │       └── ItemReportedStolenError        [item.reported-stolen]
+    ├── OfferNotFoundError                     [transfer.offer-not-found]
+    ├── ReportStateError                       [report.state-invalid]
+    ├── CustodyStateError                      [custody.state-invalid]
+    ├── ConsentRequiredError                   [consent.required]
+    ├── RateLimitedError                       [rate.limited]
+    ├── IdempotencyMismatchError               [idempotency.mismatch]
+    ├── IdempotencyInFlightError               [idempotency.in-flight]
+    ├── PreconditionFailedError                [precondition.failed]
+    └── PreconditionRequiredError              [precondition.required]
 """
 
 from typing import ClassVar
@@ -243,4 +263,128 @@ class OwnershipNotFoundError(RegistryError):
 class StatusListNotFoundError(RegistryError):
     code = "status.list-not-found"
     title = "Status list not found"
+    exit_code = 65
+
+
+# --- lifecycle: transfers, custody, missing and stolen, verification -------------
+
+
+class TransferRefusedError(RegistryError):
+    """A transfer the registry will not record (the request itself is well formed)."""
+
+    code = "transfer.refused"
+    title = "Transfer refused"
+    exit_code = 65
+
+
+class TransferExpiredError(TransferRefusedError):
+    code = "transfer.expired"
+    title = "Transfer offer expired"
+
+
+class TransferSelfError(TransferRefusedError):
+    code = "transfer.self"
+    title = "Seller and buyer are the same"
+
+
+class TransferMismatchError(TransferRefusedError):
+    code = "transfer.mismatch"
+    title = "Acceptance does not match the offer"
+
+
+class TransferConflictError(RegistryError):
+    """The item's state does not allow the transfer (409 family)."""
+
+    code = "transfer.conflict"
+    title = "Transfer conflict"
+    exit_code = 65
+
+
+class TransferReplayedError(TransferConflictError):
+    code = "transfer.replayed"
+    title = "Transfer offer replayed"
+
+
+class TransferNotOwnerError(TransferConflictError):
+    code = "transfer.not-owner"
+    title = "Seller is not the current owner"
+
+
+class ItemAlreadyTransferredError(TransferConflictError):
+    code = "item.already-transferred"
+    title = "Item already transferred"
+
+
+class ItemReportedError(TransferConflictError):
+    """The item is reported missing or stolen."""
+
+    code = "item.reported"
+    title = "Item reported missing or stolen"
+
+
+class ItemReportedMissingError(ItemReportedError):
+    code = "item.reported-missing"
+    title = "Item reported missing"
+
+
+class ItemReportedStolenError(ItemReportedError):
+    code = "item.reported-stolen"
+    title = "Item reported stolen"
+
+
+class OfferNotFoundError(RegistryError):
+    code = "transfer.offer-not-found"
+    title = "Transfer offer not found"
+    exit_code = 65
+
+
+class ReportStateError(RegistryError):
+    code = "report.state-invalid"
+    title = "Report not possible in this state"
+    exit_code = 65
+
+
+class CustodyStateError(RegistryError):
+    code = "custody.state-invalid"
+    title = "Custody change not possible in this state"
+    exit_code = 65
+
+
+class ConsentRequiredError(RegistryError):
+    code = "consent.required"
+    title = "Owner consent required"
+    exit_code = 77
+
+
+class RateLimitedError(RegistryError):
+    code = "rate.limited"
+    title = "Too many requests"
+    exit_code = 75
+
+    def __init__(self, detail: str, *, retry_after: int, **context: str | int) -> None:
+        super().__init__(detail, **context)
+        self.retry_after = retry_after
+
+
+class IdempotencyMismatchError(RegistryError):
+    code = "idempotency.mismatch"
+    title = "Idempotency key reused with another request"
+    exit_code = 65
+
+
+class IdempotencyInFlightError(RegistryError):
+    code = "idempotency.in-flight"
+    title = "Request with this idempotency key in flight"
+    exit_code = 75
+
+
+class PreconditionFailedError(RegistryError):
+    code = "precondition.failed"
+    title = "Precondition failed"
+    exit_code = 65
+
+
+class PreconditionRequiredError(RegistryError):
+    code = "precondition.required"
+    title = "Precondition required"
     exit_code = 65

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from registry import __doc__ as package_doc
 from registry.config import Settings
 from registry.errors import RequestTooLargeError
+from registry.idempotency import IdempotencyMiddleware
 from registry.identity import RegistryIdentity
 from registry.logging import (
     REQUEST_ID_HEADER,
@@ -43,6 +44,8 @@ from registry.routes import health as health_routes
 from registry.routes import identity as identity_routes
 from registry.routes import items as items_routes
 from registry.routes import status as status_routes
+from registry.routes import stolen as stolen_routes
+from registry.routes import transfers as transfer_routes
 from registry.routes import trust as trust_routes
 from registry.routes import vcapi as vcapi_routes
 from registry.vcapi import VCAPIIssuer
@@ -233,9 +236,14 @@ def create_app(
         vcapi_routes.router,
         items_routes.router,
         status_routes.router,
+        stolen_routes.router,
+        stolen_routes.check_router,
+        transfer_routes.router,
+        transfer_routes.custody_router,
     ):
         app.include_router(router)
 
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -287,3 +287,308 @@ class NoncePublic(SQLModel):
     nonce: str
     audience: str
     expires_at: datetime
+
+
+# --- lifecycle: transfers, custody, missing and stolen (revision 0004) -------------
+
+TRANSFER_TEXT_MAX = 500
+
+
+class ItemCondition(StrEnum):
+    """An item's standing with the registry (``item_state.condition``)."""
+
+    CLEAR = "clear"
+    MISSING = "missing"
+    STOLEN = "stolen"
+
+
+class ItemState(SQLModel, table=True):
+    """The lifecycle state of an item: missing or stolen, the open report, and a
+    ``version`` bumped on every change (the item's ETag). One row per item, made on
+    the first change; no row means ``clear`` at version 0."""
+
+    __tablename__: ClassVar[str] = "item_state"
+
+    item_id: str = Field(primary_key=True, foreign_key="item.id", max_length=64)
+    condition: str = Field(default=ItemCondition.CLEAR.value, max_length=16)
+    version: int = 0
+    reported_by: str | None = Field(default=None, max_length=DID_MAX_LENGTH)
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    loss_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    police_report_number: str | None = Field(default=None, max_length=64)
+    place: str | None = Field(default=None, max_length=TRANSFER_TEXT_MAX)
+    description: str | None = Field(default=None, max_length=4000)
+    confirmed_by: str | None = Field(default=None, max_length=DID_MAX_LENGTH)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TransferOfferRecord(SQLModel, table=True):
+    """A seller's signed offer, kept until it is accepted or voided. The nonce is
+    unique, so an offer is recorded once (``transfer.replayed``)."""
+
+    __tablename__: ClassVar[str] = "transfer_offer"
+
+    id: str = Field(primary_key=True, max_length=64)
+    item_id: str = Field(foreign_key="item.id", max_length=64, index=True)
+    seller_did: str = Field(max_length=DID_MAX_LENGTH)
+    buyer_did: str = Field(max_length=DID_MAX_LENGTH, index=True)
+    nonce_hash: str = Field(max_length=64, unique=True)
+    digest: str = Field(max_length=64)
+    valid_through: datetime = Field(sa_type=UTCDateTime)
+    offer_json: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TransferRecord(SQLModel, table=True):
+    """A completed transfer: one per offer (unique), the ownerships it closed and
+    opened, and the digests of the signed offer and acceptance."""
+
+    __tablename__: ClassVar[str] = "transfer"
+
+    id: str = Field(primary_key=True, max_length=64)
+    item_id: str = Field(foreign_key="item.id", max_length=64, index=True)
+    offer_id: str = Field(foreign_key="transfer_offer.id", max_length=64, unique=True)
+    seller_did: str = Field(max_length=DID_MAX_LENGTH, index=True)
+    buyer_did: str = Field(max_length=DID_MAX_LENGTH, index=True)
+    from_ownership_id: str = Field(foreign_key="ownership.id", max_length=64)
+    to_ownership_id: str = Field(foreign_key="ownership.id", max_length=64)
+    offer_digest: str = Field(max_length=64)
+    acceptance_digest: str = Field(max_length=64)
+    transferred_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CustodyPurpose(StrEnum):
+    REPAIR = "repair"
+    LOAN = "loan"
+    STORAGE = "storage"
+
+
+class CustodyRecord(SQLModel, table=True):
+    """A hand-over that is not a sale: the owner stays the owner."""
+
+    __tablename__: ClassVar[str] = "custody"
+
+    id: str = Field(primary_key=True, max_length=64)
+    item_id: str = Field(foreign_key="item.id", max_length=64, index=True)
+    owner_did: str = Field(max_length=DID_MAX_LENGTH)
+    custodian_did: str = Field(max_length=DID_MAX_LENGTH)
+    purpose: str = Field(max_length=16)
+    note: str = Field(default="", max_length=TRANSFER_TEXT_MAX)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    expected_back: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- lifecycle API shapes -----------------------------------------------------------
+
+
+class OfferCreate(SQLModel):
+    """``POST /v1/transfers/offers``: a TransferOfferCredential signed by the
+    seller (``assertionMethod``, Data Integrity)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    offer: dict[str, Any]
+
+
+class OfferPublic(SQLModel):
+    id: str
+    item_id: str
+    item_did: str
+    seller: str
+    buyer: str
+    valid_through: datetime
+    digest: str
+    accepted: bool
+    offer: dict[str, Any]
+
+
+class OffersPublic(SQLModel):
+    data: list[OfferPublic]
+    count: int
+
+
+class AcceptanceCreate(SQLModel):
+    """``POST /v1/transfers/offers/{id}/accept``: a TransferAcceptanceCredential
+    signed by the buyer, naming the offer by id and digest."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    acceptance: dict[str, Any]
+
+
+class TransferPublic(SQLModel):
+    id: str
+    item_id: str
+    item_did: str
+    seller: str
+    buyer: str
+    transferred_at: datetime
+    offer_digest: str
+    acceptance_digest: str
+
+
+class TransfersPublic(SQLModel):
+    data: list[TransferPublic]
+    count: int
+
+
+class TransferResultPublic(SQLModel):
+    """A transfer's answer: the record and the buyer's OwnershipCredential."""
+
+    transfer: TransferPublic
+    item: ItemPublic
+    credential: dict[str, Any]
+    sd_jwt_credential: str
+
+
+class CustodyCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    custodian: str = Field(min_length=7, max_length=DID_MAX_LENGTH)
+    purpose: CustodyPurpose
+    note: str = Field(default="", max_length=TRANSFER_TEXT_MAX)
+    expected_back: datetime | None = None
+
+
+class CustodyPublic(SQLModel):
+    id: str
+    item_id: str
+    owner: str
+    custodian: str
+    purpose: CustodyPurpose
+    note: str
+    started_at: datetime
+    expected_back: datetime | None
+    returned_at: datetime | None
+
+
+class CustodiesPublic(SQLModel):
+    data: list[CustodyPublic]
+    count: int
+
+
+class MissingCreate(SQLModel):
+    """``POST /v1/items/{id}/missing``: the owner's report."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    loss_date: datetime | None = None
+    place: str | None = Field(default=None, max_length=TRANSFER_TEXT_MAX)
+    description: str | None = Field(default=None, max_length=4000)
+
+
+class StolenConfirm(SQLModel):
+    """``POST /v1/items/{id}/stolen``: a trusted confirmer's report."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    reported_at: datetime
+    police_report_number: str = Field(min_length=1, max_length=64)
+    place: str | None = Field(default=None, max_length=TRANSFER_TEXT_MAX)
+    description: str | None = Field(default=None, max_length=4000)
+
+
+class ItemStatePublic(SQLModel):
+    """The lifecycle state of an item, for its owner and trusted confirmers; its
+    ``etag`` goes into ``If-Match`` on the next change."""
+
+    item_id: str
+    item_did: str
+    condition: ItemCondition
+    version: int
+    etag: str
+    reported_by: str | None = None
+    reported_at: datetime | None = None
+    loss_date: datetime | None = None
+    police_report_number: str | None = None
+    place: str | None = None
+    description: str | None = None
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    custody: CustodyPublic | None = None
+
+
+class StolenCheck(SQLModel):
+    """``POST /v1/stolen-check``: GTIN + serial, or a GS1 Digital Link URI."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    gtin: str | None = Field(default=None, max_length=14)
+    serial: str | None = Field(default=None, max_length=128)
+    digital_link: str | None = Field(default=None, max_length=2048)
+
+
+class StolenCheckStatus(StrEnum):
+    CLEAR = "clear"
+    REPORTED_STOLEN = "reported_stolen"
+    UNKNOWN = "unknown"
+
+
+class StolenCheckPublic(SQLModel):
+    status: StolenCheckStatus
+
+
+class PresentationVerify(SQLModel):
+    """``POST /v1/verify/presentation``: an SD-JWT VC presentation (``sd_jwt``) or
+    a Data Integrity VP (``presentation``), the ``nonce`` and ``audience`` it must be
+    bound to, and what was asked: a ``template`` name or a ``dcql`` query."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    sd_jwt: str | None = Field(default=None, max_length=65_536)
+    presentation: dict[str, Any] | None = None
+    nonce: str = Field(min_length=8, max_length=128)
+    audience: str = Field(min_length=7, max_length=DID_MAX_LENGTH)
+    template: str | None = Field(default=None, max_length=64)
+    dcql: dict[str, Any] | None = None
+
+
+class RegistryFacts(SQLModel):
+    item_did: str | None
+    registered: bool
+    current_owner: bool
+    revoked: bool
+    reported_stolen: bool
+    reported_missing: bool
+    owned_from: datetime | None = None
+    registered_at: datetime | None = None
+
+
+class PresentationVerification(SQLModel):
+    verified: bool
+    format: str
+    holder: str | None
+    disclosed: dict[str, Any]
+    facts: RegistryFacts
+
+
+class InsurerVerify(SQLModel):
+    """``POST /v1/verify/insurer``: the owner's presentation bound to the insurer
+    (``audience`` = the insurer's DID, ``nonce``), or an owner-signed ``consent``
+    (a Data Integrity signed ``OwnershipDisclosureConsent`` naming item, insurer and
+    expiry), and optionally the ``before`` date the registration must precede."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    sd_jwt: str | None = Field(default=None, max_length=65_536)
+    nonce: str | None = Field(default=None, max_length=128)
+    consent: dict[str, Any] | None = None
+    before: datetime | None = None
+
+
+class InsurerVerification(SQLModel):
+    item_did: str
+    owner: str
+    current_owner: bool
+    owned_from: datetime | None
+    registered_at: datetime | None
+    registered_before: bool | None
+    reported_stolen: bool
+    reported_missing: bool
+    value: dict[str, Any] | None = None
+    purchase_date: str | None = None
+    disclosed: dict[str, Any]
+    evidence: str

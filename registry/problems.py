@@ -30,19 +30,30 @@ from did_vault import (
 from registry.errors import (
     AuthenticationError,
     ConfigurationError,
+    ConsentRequiredError,
+    CustodyStateError,
     DatabaseUnavailableError,
     ForbiddenError,
+    IdempotencyInFlightError,
+    IdempotencyMismatchError,
     IssuerUnknownError,
     ItemAlreadyRegisteredError,
     MethodNotAllowedError,
     NotFoundError,
+    OfferNotFoundError,
     OwnershipNotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+    RateLimitedError,
     RegistrationRefusedError,
     RegistryError,
+    ReportStateError,
     RequestInvalidError,
     RequestTooLargeError,
     RouteNotFoundError,
     StatusListNotFoundError,
+    TransferConflictError,
+    TransferRefusedError,
     TrustEntryExistsError,
     TrustEntryInvalidError,
     TrustEntryNotFoundError,
@@ -84,6 +95,17 @@ STATUS_BY_ERROR: dict[type[DidVaultError], int] = {
     RegistrationRefusedError: 422,
     OwnershipNotFoundError: 404,
     StatusListNotFoundError: 404,
+    TransferRefusedError: 422,
+    TransferConflictError: 409,
+    OfferNotFoundError: 404,
+    ReportStateError: 409,
+    CustodyStateError: 409,
+    ConsentRequiredError: 403,
+    RateLimitedError: 429,
+    IdempotencyMismatchError: 422,
+    IdempotencyInFlightError: 409,
+    PreconditionFailedError: 412,
+    PreconditionRequiredError: 428,
 }
 
 
@@ -161,6 +183,8 @@ def problem_response(
 def error_response(request: Request, exc: DidVaultError) -> JSONResponse:
     status = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(exc.retry_after)}
     if status >= 500:
         logger.warning(
             "error answered",
