@@ -647,30 +647,58 @@ def _stolen_check(story: _Story) -> None:
     )
 
 
-def _insurer(story: _Story) -> None:
+def _prove(story: _Story, owner: str, *, loss: datetime.datetime | None) -> None:
     nonce = secrets.token_urlsafe(16)
-    proof = story.file("insurer-proof.json")
+    proof = story.file(f"{owner}-insurer-proof.json")
     insurer = story.parties["insurer"].did
     story.run(
-        "bob",
+        owner,
         [
-            *("item", "prove", story.facts["item"], "--registry", story.registry.url),
-            *("--audience", insurer, "--nonce", nonce, "--out", str(proof)),
+            *("item", "prove", story.facts["item_did"], "--audience", insurer),
+            *("--nonce", nonce, "--out", str(proof)),
         ],
     )
-    loss = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    before = [] if loss is None else ["--before", loss.isoformat(timespec="seconds")]
     verified = story.run(
         "insurer",
         [
             *("item", "verify-proof", str(proof), "--audience", insurer),
-            *("--nonce", nonce, "--before", loss),
+            *("--nonce", nonce, *before),
         ],
     )
+    claims = verified["claims"]
     _check(
         story.out,
-        verified.get("verified") is True and verified.get("owned_before") is True,
-        "the insurer: Bob owned this e-bike before the loss date",
+        verified["verified"] is True
+        and verified["item"] == story.facts["item_did"]
+        and claims["item"].get("serialNumber") == SERIAL,
+        f"the insurer: {owner.title()} owns {BRAND} {claims['item'].get('model')}, "
+        f"serial {SERIAL}, since {verified['owned_from']}",
     )
+    if loss is not None:
+        _check(
+            story.out,
+            verified["owned_before"] is True,
+            f"and owned it before the loss date {loss:%Y-%m-%d %H:%M:%S} UTC",
+        )
+    story.run(
+        "insurer",
+        [
+            *("item", "verify-proof", str(proof), "--audience", insurer),
+            "--nonce",
+            nonce,
+        ],
+        expect=1,
+    )
+    story.out.verified("the same proof cannot be replayed")
+
+
+def _insure(story: _Story) -> None:
+    _prove(story, "alice", loss=None)
+
+
+def _insurer(story: _Story) -> None:
+    _prove(story, "bob", loss=datetime.datetime.now(datetime.UTC))
 
 
 STEPS: tuple[_Step, ...] = (
@@ -685,6 +713,7 @@ STEPS: tuple[_Step, ...] = (
     _Step(
         "warranty", "Alice proves 'under warranty' to a repair shop, no more", _warranty
     ),
+    _Step("insure", "Alice insures it: she proves ownership to the insurer", _insure),
     _Step(
         "transfer",
         "Alice sells the e-bike to Bob (offer, acceptance)",
@@ -717,7 +746,7 @@ STEPS: tuple[_Step, ...] = (
         "insurer",
         "Bob proves to the insurer he owned it before the loss date",
         _insurer,
-        ("insurer",),
+        (),
         ("transfer",),
     ),
 )

@@ -20,6 +20,7 @@ from cli.commands import (
     export,
     item,
     item_registry,  # noqa: F401  (registers item register)
+    lifecycle,  # noqa: F401  (registers item transfer, accept, report-missing …)
     passphrase,
     share,
     wallet,

@@ -1,14 +1,115 @@
-"""``did-vault item transfer|accept|report-missing|recovered|check-stolen|prove``."""
+"""``did-vault item transfer|accept|report-missing|confirm-stolen|recovered``,
+``item check-stolen`` and ``item prove|verify-proof``: an item's life after
+registration.
 
-from registry.client import RegistryClient
+- ``transfer`` (seller): signs a ``TransferOfferCredential`` (item, buyer DID,
+  single-use nonce, expiry), files it with the registry and writes an offer file
+  for the buyer.
+- ``accept`` (buyer): reads the offer from the registry, signs a
+  ``TransferAcceptanceCredential`` naming it by id and digest; the registry moves
+  the ownership and the buyer's new OwnershipCredential (both forms) is kept.
+- ``report-missing`` (owner), ``confirm-stolen`` (a police or insurer DID on the
+  registry's trust list), ``recovered`` (either): DID-authenticated, each with the
+  item's current ETag (``If-Match``).
+- ``check-stolen`` (anyone, no wallet): GTIN + serial or a GS1 Digital Link →
+  ``clear | reported_stolen | unknown``.
+- ``prove`` (owner → insurer): an SD-JWT VC presentation of the registry-issued
+  OwnershipCredential bound to the insurer's DID and nonce (brand, model, serial,
+  owned-from, acquisition when present). ``verify-proof`` (insurer): checks it
+  (issuer signature, Key Binding, status) and that the ownership began before a
+  date; the registry's insurer check adds its facts when it offers one.
+
+The HTTP calls are ``registry.client.RegistryClient``'s; a call the client does not
+offer yet is refused with ``cli.unsupported``.
+"""
+
+import json
+import secrets
+import sys
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+
+from cli.commands.item import app
+from cli.commands.item_registry import (
+    AsOption,
+    RegistryOption,
+    _owner,
+    _problem,
+    authenticate,
+    connect,
+)
+from cli.context import (
+    CLIError,
+    CLISettings,
+    JsonOption,
+    PassphraseFileOption,
+    make_resolver,
+    open_wallet,
+    settings,
+)
+from cli.nonces import NONCE_FILE_NAME, FileNonceStore
+from cli.output import Output
+from did_vault import (
+    SDJWT,
+    CachingResolver,
+    DidVaultError,
+    HttpxFetcher,
+    ResolutionError,
+    TokenStatusChecker,
+    Wallet,
+    format_claim_path,
+    holder_key_for,
+    issue_credential,
+    items,
+    present_sd_jwt,
+    status_key_resolver,
+    verify_sd_jwt,
+)
+from registry.client import RegistryClient, RegistryProblem
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
-    "transfer": ("create_offer", "accept_offer"),
-    "missing": ("report_missing",),
-    "stolen": ("confirm_stolen",),
+    "transfer": ("create_offer", "get_offer", "accept_offer"),
+    "missing": ("item_state", "report_missing"),
+    "stolen": ("item_state", "confirm_stolen"),
+    "recovered": ("item_state", "mark_recovered"),
     "stolen-check": ("check_stolen",),
-    "insurer": ("verify_insurer",),
 }
+"""Lifecycle capabilities and the ``RegistryClient`` methods each needs."""
+
+OFFER_FILE_KIND = "did-vault.transfer-offer"
+PROOF_FILE_KIND = "did-vault.ownership-proof"
+OWNERSHIP_VCT = "urn:did-vault:vct:OwnershipCredential"
+SD_JWT_FORMAT = "dc+sd-jwt"
+DEFAULT_OFFER_HOURS = 72
+PROOF_PATHS: tuple[tuple[str, ...], ...] = (
+    ("item", "id"),
+    ("item", "brand"),
+    ("item", "model"),
+    ("item", "serialNumber"),
+    ("item", "gtin"),
+    ("ownedFrom",),
+    ("acquisition", "purchaseDate"),
+    ("acquisition", "price"),
+)
+"""What an insurer asks (the ``insurance-claim`` template), where the credential
+has it, and the item's DID so that the proof names the item."""
+EXIT_NOT_VALID = 1
+EXIT_UNAVAILABLE = 69
+
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="Also write the result to this new file.", dir_okay=False
+    ),
+]
+ItemArgument = Annotated[
+    str, typer.Argument(help="The item: its registry id or its DID.")
+]
 
 
 def available_capabilities() -> frozenset[str]:
@@ -16,5 +117,711 @@ def available_capabilities() -> frozenset[str]:
     return frozenset(
         name
         for name, methods in CAPABILITIES.items()
-        if all(hasattr(RegistryClient, method) for method in methods)
+        if all(callable(getattr(RegistryClient, m, None)) for m in methods)
     )
+
+
+def _calls(client: RegistryClient, capability: str) -> Any:
+    """``client``, once it is known to offer ``capability``.
+
+    Raises:
+        CLIError: ``cli.unsupported``, the client has no such calls yet.
+    """
+    if capability not in available_capabilities():
+        raise CLIError(
+            "cli.unsupported",
+            f"this registry client does not offer '{capability}' yet",
+            exit_code=2,
+        )
+    return client
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    """A registry answer (a pydantic model or a mapping) as JSON-safe data."""
+    if hasattr(value, "model_dump"):
+        return cast(dict[str, Any], value.model_dump(mode="json"))
+    return dict(value)
+
+
+def _write_new(path: Path, text: str) -> None:
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except FileExistsError as exc:
+        raise CLIError(
+            "cli.file-exists", f"{path} exists; choose a new file", exit_code=65
+        ) from exc
+
+
+def _read_json(path: Path, kind: str) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(
+            "cli.file-unreadable", f"cannot read {path}: {exc}", exit_code=65
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise CLIError(
+            "cli.json-invalid", f"{path} is not JSON: {exc}", exit_code=65
+        ) from exc
+    if not isinstance(document, dict) or document.get("kind") != kind:
+        raise CLIError("cli.json-invalid", f"{path} is not a {kind} file", exit_code=65)
+    return document
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _item_id(item: str) -> str:
+    """The registry id of an item given by id or by its ``did:web:…:items:<id>``."""
+    return item.rsplit(":", 1)[-1] if item.startswith("did:") else item
+
+
+def _item_did(client: RegistryClient, token: str, item: str) -> str:
+    """The DID of an item the caller may read (given by id or DID)."""
+    return item if item.startswith("did:") else client.get_item(token, item).did
+
+
+# --- transfer ------------------------------------------------------------------------
+
+
+def create_offer(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    registry_url: str,
+    item: str,
+    buyer: str,
+    valid_for: timedelta,
+    price: dict[str, Any] | None,
+    as_: str | None,
+    passphrase_file: Path | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Sign and file a transfer offer; the offer file's content.
+
+    Raises:
+        CLIError: usage, or the registry's problem (its code).
+    """
+    moment = now or datetime.now(UTC)
+    with open_wallet(output, cfg, passphrase_file) as wallet:
+        seller = _owner(wallet, as_)
+        record = wallet.get_did(seller)
+        client = connect(cfg, registry_url)
+        try:
+            calls = _calls(client, "transfer")
+            token = authenticate(client, wallet, seller)
+            item_did = _item_did(client, token, item)
+            terms = items.TransferOffer.from_json(
+                {
+                    "type": "TransferOffer",
+                    "item": item_did,
+                    "seller": seller,
+                    "buyer": buyer,
+                    "nonce": secrets.token_urlsafe(16),
+                    "validThrough": items.format_date_time(moment + valid_for),
+                    **({"price": price} if price else {}),
+                }
+            )
+            unsigned = items.build_credential(
+                terms,
+                issuer=seller,
+                valid_from=moment,
+                credential_id=f"urn:uuid:{uuid.uuid4()}",
+            )
+            offer = issue_credential(
+                unsigned,
+                key=wallet.signing_key(seller),
+                verification_method=record.verification_method,
+            )
+            filed = _plain(calls.create_offer(token, offer))
+        except RegistryProblem as exc:
+            raise _problem(exc) from exc
+        finally:
+            client.close()
+    return {
+        "kind": OFFER_FILE_KIND,
+        "registry": registry_url,
+        "offer_id": filed["id"],
+        "item": item_did,
+        "seller": seller,
+        "buyer": buyer,
+        "valid_through": filed["valid_through"],
+        "digest": filed["digest"],
+        "offer": offer,
+    }
+
+
+@app.command("transfer")
+def transfer_command(
+    item: ItemArgument,
+    registry: RegistryOption,
+    to: Annotated[str, typer.Option("--to", help="The buyer's DID.")],
+    valid_hours: Annotated[
+        int,
+        typer.Option("--valid-hours", min=1, max=24 * 30, help="Offer lifetime."),
+    ] = DEFAULT_OFFER_HOURS,
+    price: Annotated[
+        str | None,
+        typer.Option("--price", help="The price, e.g. '1450.00 EUR' (optional)."),
+    ] = None,
+    out: OutOption = None,
+    as_: AsOption = None,
+    as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Offer an item you own to a buyer: a signed, single-use, expiring offer."""
+    output = Output(as_json=as_json)
+    amount = None
+    if price is not None:
+        value, _, currency = price.partition(" ")
+        if not value or len(currency) != 3:
+            raise CLIError("cli.usage", "--price is '<amount> <currency>'")
+        amount = {"amount": value, "currency": currency.upper()}
+    document = create_offer(
+        output,
+        settings(),
+        registry_url=registry,
+        item=item,
+        buyer=to,
+        valid_for=timedelta(hours=valid_hours),
+        price=amount,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    )
+    if out is not None:
+        _write_new(out, json.dumps(document, indent=2))
+    summary = {k: v for k, v in document.items() if k != "offer"}
+    output.result(
+        summary if out is not None or not output.as_json else document,
+        message="Offer filed; give the offer file (or its id) to the buyer.",
+    )
+
+
+def accept_offer(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    registry_url: str,
+    offer_id: str,
+    as_: str | None,
+    passphrase_file: Path | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Sign the acceptance of an offer made to us; keep the new credentials.
+
+    Raises:
+        CLIError: the offer names another buyer, or the registry's problem.
+    """
+    moment = now or datetime.now(UTC)
+    with open_wallet(output, cfg, passphrase_file) as wallet:
+        buyer = _owner(wallet, as_)
+        record = wallet.get_did(buyer)
+        client = connect(cfg, registry_url)
+        try:
+            calls = _calls(client, "transfer")
+            token = authenticate(client, wallet, buyer)
+            filed = _plain(calls.get_offer(token, offer_id))
+            offer = filed["offer"]
+            terms = offer["credentialSubject"]
+            if terms.get("buyer") != buyer:
+                raise CLIError(
+                    "cli.usage",
+                    "the offer is made to another DID; use --as with the buyer's DID",
+                    exit_code=65,
+                )
+            acceptance_terms = items.TransferAcceptance.from_json(
+                {
+                    "type": "TransferAcceptance",
+                    "item": terms["item"],
+                    "seller": terms["seller"],
+                    "buyer": buyer,
+                    "nonce": terms["nonce"],
+                    "offer": {"id": offer["id"], "digestMultibase": filed["digest"]},
+                    "acceptedAt": items.format_date_time(moment),
+                }
+            )
+            acceptance = issue_credential(
+                items.build_credential(
+                    acceptance_terms,
+                    issuer=buyer,
+                    valid_from=moment,
+                    credential_id=f"urn:uuid:{uuid.uuid4()}",
+                ),
+                key=wallet.signing_key(buyer),
+                verification_method=record.verification_method,
+            )
+            result = _plain(calls.accept_offer(token, offer_id, acceptance))
+        except RegistryProblem as exc:
+            raise _problem(exc) from exc
+        finally:
+            client.close()
+        stored_vc = wallet.add_credential(result["credential"])
+        stored_sd = wallet.add_credential(result["sd_jwt_credential"])
+    item = result["item"]
+    return {
+        "item": item["id"],
+        "did": item["did"],
+        "name": item.get("name", ""),
+        "owner": item["owner"],
+        "acquired_from": terms["seller"],
+        "credential": stored_vc.local_id,
+        "sd_jwt_credential": stored_sd.local_id,
+    }
+
+
+@app.command("accept")
+def accept_command(
+    offer: Annotated[
+        str,
+        typer.Argument(help="The offer file the seller gave you, or the offer id."),
+    ],
+    registry: Annotated[
+        str | None,
+        typer.Option("--registry", help="The registry (default: the offer file's)."),
+    ] = None,
+    as_: AsOption = None,
+    as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Accept a transfer offer made to you: the item becomes yours."""
+    output = Output(as_json=as_json)
+    path = Path(offer)
+    if path.is_file():
+        document = _read_json(path, OFFER_FILE_KIND)
+        offer_id, registry_url = (
+            str(document["offer_id"]),
+            registry or str(document["registry"]),
+        )
+    elif registry is None:
+        raise CLIError("cli.usage", "with an offer id, give --registry")
+    else:
+        offer_id, registry_url = offer, registry
+    summary = accept_offer(
+        output,
+        settings(),
+        registry_url=registry_url,
+        offer_id=offer_id,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    )
+    output.result(summary, message="Accepted; the item is yours, credentials stored.")
+
+
+# --- missing, stolen, recovered ------------------------------------------------------
+
+
+def _change_state(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    capability: str,
+    registry_url: str,
+    item: str,
+    report: Mapping[str, Any] | None,
+    as_: str | None,
+    passphrase_file: Path | None,
+) -> dict[str, Any]:
+    with open_wallet(output, cfg, passphrase_file) as wallet:
+        did = _owner(wallet, as_)
+        client = connect(cfg, registry_url)
+        try:
+            calls = _calls(client, capability)
+            token = authenticate(client, wallet, did)
+            item_id = _item_id(item)
+            etag = _plain(calls.item_state(token, item_id))["etag"]
+            if capability == "missing":
+                state = calls.report_missing(
+                    token, item_id, dict(report or {}), if_match=etag
+                )
+            elif capability == "stolen":
+                state = calls.confirm_stolen(
+                    token, item_id, dict(report or {}), if_match=etag
+                )
+            else:
+                state = calls.mark_recovered(token, item_id, if_match=etag)
+        except RegistryProblem as exc:
+            raise _problem(exc) from exc
+        finally:
+            client.close()
+    public = _plain(state)
+    return {
+        "item": public["item_id"],
+        "did": public["item_did"],
+        "status": public["condition"],
+        **{
+            key: public[key]
+            for key in ("reported_at", "loss_date", "police_report_number", "place")
+            if public.get(key) is not None
+        },
+        **(
+            {"confirmed_by": public["confirmed_by"]}
+            if public.get("confirmed_by")
+            else {}
+        ),
+    }
+
+
+def _report(**fields: Any) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in fields.items()
+        if value is not None
+    }
+
+
+LossDateOption = Annotated[
+    datetime | None,
+    typer.Option("--loss-date", help="When it went missing (ISO 8601, UTC)."),
+]
+PlaceOption = Annotated[str | None, typer.Option("--place", help="Where.")]
+DescriptionOption = Annotated[
+    str | None, typer.Option("--description", help="What happened.")
+]
+
+
+@app.command("report-missing")
+def report_missing_command(
+    item: ItemArgument,
+    registry: RegistryOption,
+    loss_date: LossDateOption = None,
+    place: PlaceOption = None,
+    description: DescriptionOption = None,
+    as_: AsOption = None,
+    as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Report an item you own missing (it can no longer be transferred)."""
+    output = Output(as_json=as_json)
+    summary = _change_state(
+        output,
+        settings(),
+        capability="missing",
+        registry_url=registry,
+        item=item,
+        report=_report(
+            loss_date=None if loss_date is None else _utc(loss_date),
+            place=place,
+            description=description,
+        ),
+        as_=as_,
+        passphrase_file=passphrase_file,
+    )
+    output.result(summary, message="Reported missing.")
+
+
+@app.command("confirm-stolen")
+def confirm_stolen_command(
+    item: ItemArgument,
+    registry: RegistryOption,
+    police_report: Annotated[
+        str, typer.Option("--police-report", help="The police report number.")
+    ],
+    reported_at: Annotated[
+        datetime | None,
+        typer.Option("--reported-at", help="When it was reported (default: now)."),
+    ] = None,
+    place: PlaceOption = None,
+    description: DescriptionOption = None,
+    as_: AsOption = None,
+    as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Confirm an item stolen, as a police or insurer DID on the trust list."""
+    output = Output(as_json=as_json)
+    summary = _change_state(
+        output,
+        settings(),
+        capability="stolen",
+        registry_url=registry,
+        item=item,
+        report=_report(
+            reported_at=_utc(reported_at or datetime.now(UTC)),
+            police_report_number=police_report,
+            place=place,
+            description=description,
+        ),
+        as_=as_,
+        passphrase_file=passphrase_file,
+    )
+    output.result(summary, message="Confirmed stolen.")
+
+
+@app.command("recovered")
+def recovered_command(
+    item: ItemArgument,
+    registry: RegistryOption,
+    as_: AsOption = None,
+    as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Mark an item recovered (its owner, or a police or insurer DID)."""
+    output = Output(as_json=as_json)
+    summary = _change_state(
+        output,
+        settings(),
+        capability="recovered",
+        registry_url=registry,
+        item=item,
+        report=None,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    )
+    output.result(summary, message="Marked recovered.")
+
+
+# --- stolen-check --------------------------------------------------------------------
+
+
+def check_stolen(
+    cfg: CLISettings,
+    *,
+    registry_url: str,
+    gtin: str | None,
+    serial: str | None,
+    digital_link: str | None,
+) -> dict[str, Any]:
+    """The public answer: ``clear``, ``reported_stolen`` or ``unknown``.
+
+    Raises:
+        CLIError: usage, or the registry's problem (``rate.limited`` …).
+    """
+    if (digital_link is None) == (gtin is None or serial is None):
+        raise CLIError("cli.usage", "give a GS1 Digital Link, or --gtin and --serial")
+    client = connect(cfg, registry_url)
+    try:
+        calls = _calls(client, "stolen-check")
+        answer = _plain(
+            calls.check_stolen(gtin=gtin, serial=serial, digital_link=digital_link)
+        )
+    except RegistryProblem as exc:
+        raise _problem(exc) from exc
+    finally:
+        client.close()
+    return {"status": answer["status"]}
+
+
+@app.command("check-stolen")
+def check_stolen_command(
+    registry: RegistryOption,
+    digital_link: Annotated[
+        str | None,
+        typer.Argument(help="A GS1 Digital Link (https://id.gs1.org/01/…/21/…)."),
+    ] = None,
+    gtin: Annotated[str | None, typer.Option("--gtin", help="The GTIN.")] = None,
+    serial: Annotated[
+        str | None, typer.Option("--serial", help="The serial number.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Public stolen-check: clear, reported_stolen or unknown (nothing else)."""
+    output = Output(as_json=as_json)
+    answer = check_stolen(
+        settings(),
+        registry_url=registry,
+        gtin=gtin,
+        serial=serial,
+        digital_link=digital_link,
+    )
+    output.result(answer, message="Stolen-check:")
+
+
+# --- insurer proof -------------------------------------------------------------------
+
+
+def _ownership_credential(wallet: Wallet, item: str) -> tuple[str, SDJWT]:
+    """The held registry OwnershipCredential (SD-JWT VC) for ``item`` (its DID or
+    its registry id), newest first."""
+    for stored in reversed(wallet.list_credentials()):
+        if stored.format != SD_JWT_FORMAT or OWNERSHIP_VCT not in stored.types:
+            continue
+        parsed = SDJWT.parse(stored.raw)
+        item_did = str(parsed.claims().get("item", {}).get("id", ""))
+        if item in (item_did, item_did.rsplit(":", 1)[-1], stored.local_id):
+            return stored.local_id, parsed
+    raise CLIError(
+        "cli.credential-missing",
+        f"no OwnershipCredential for {item} in this wallet",
+        exit_code=65,
+    )
+
+
+def create_proof(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    item: str,
+    audience: str,
+    nonce: str,
+    passphrase_file: Path | None,
+) -> dict[str, Any]:
+    """The proof file's content: the presentation and what it discloses.
+
+    Raises:
+        CLIError: no ownership credential for the item, or no key for it.
+    """
+    with open_wallet(output, cfg, passphrase_file) as wallet:
+        local_id, parsed = _ownership_credential(wallet, item)
+        key = holder_key_for(
+            parsed, (wallet.signing_key(d.did) for d in wallet.list_dids())
+        )
+        if key is None:
+            raise CLIError(
+                "cli.holder-key-missing",
+                "no DID in this wallet holds the key the credential is bound to",
+                exit_code=65,
+            )
+    available = set(parsed.paths())
+    disclose = [path for path in PROOF_PATHS if path in available]
+    presentation = present_sd_jwt(
+        parsed, disclose=disclose, holder_key=key, audience=audience, nonce=nonce
+    )
+    return {
+        "kind": PROOF_FILE_KIND,
+        "credential": local_id,
+        "audience": audience,
+        "disclosed": [format_claim_path(path) for path in disclose],
+        "presentation": presentation,
+        "receipt": None,
+    }
+
+
+@app.command("prove")
+def prove_command(
+    item: Annotated[
+        str, typer.Argument(help="The item: its DID, registry id or credential id.")
+    ],
+    audience: Annotated[str, typer.Option("--audience", help="The insurer's DID.")],
+    nonce: Annotated[str, typer.Option("--nonce", help="The insurer's nonce.")],
+    out: OutOption = None,
+    as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Prove you own an item to an insurer, bound to its DID and nonce."""
+    output = Output(as_json=as_json)
+    document = create_proof(
+        output,
+        settings(),
+        item=item,
+        audience=audience,
+        nonce=nonce,
+        passphrase_file=passphrase_file,
+    )
+    if out is not None:
+        _write_new(out, json.dumps(document, indent=2))
+    output.result(
+        {k: v for k, v in document.items() if k != "presentation"}
+        if out is not None
+        else document,
+        message="Proof made: brand, model, serial, owned-from and purchase facts.",
+    )
+
+
+def verify_proof(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    proof: dict[str, Any],
+    audience: str,
+    nonce: str,
+    before: datetime | None,
+) -> dict[str, Any]:
+    """Verify an ownership proof made for us; exit 1 (not valid) or 69.
+
+    Raises:
+        SystemExit: the proof is not valid (1) or could not be checked (69).
+    """
+    presentation = str(proof.get("presentation", ""))
+    resolver = CachingResolver(make_resolver(cfg))
+    try:
+        issuer = SDJWT.parse(presentation).payload.get("iss")
+        verified = verify_sd_jwt(
+            presentation,
+            audience=audience,
+            nonce=nonce,
+            resolver=resolver,
+            nonce_store=FileNonceStore(cfg.wallet_home() / NONCE_FILE_NAME),
+            status_checker=TokenStatusChecker(
+                fetcher=HttpxFetcher(
+                    allow_loopback=cfg.allow_loopback, verify=cfg.tls_verify()
+                ),
+                resolve_key=status_key_resolver(resolver, str(issuer)),
+            ),
+        )
+    except DidVaultError as exc:
+        output.problem({"verified": False, **exc.to_dict()})
+        sys.exit(
+            EXIT_UNAVAILABLE if isinstance(exc, ResolutionError) else EXIT_NOT_VALID
+        )
+    if verified.vct != OWNERSHIP_VCT:
+        output.problem(
+            {
+                "verified": False,
+                "code": "cli.proof-invalid",
+                "detail": "the presentation is not an OwnershipCredential",
+            }
+        )
+        sys.exit(EXIT_NOT_VALID)
+    claims = verified.claims
+    owned_from = claims.get("ownedFrom")
+    result: dict[str, Any] = {
+        "verified": True,
+        "issuer": verified.issuer,
+        "item": claims.get("item", {}).get("id"),
+        "owned_from": owned_from,
+        "disclosed": [format_claim_path(p) for p in verified.disclosed_paths],
+        "claims": claims,
+    }
+    if before is not None:
+        if not isinstance(owned_from, str):
+            output.problem(
+                {
+                    "verified": False,
+                    "code": "cli.proof-invalid",
+                    "detail": "the proof does not disclose ownedFrom",
+                }
+            )
+            sys.exit(EXIT_NOT_VALID)
+        started = datetime.fromisoformat(owned_from.replace("Z", "+00:00"))
+        result["before"] = _utc(before).isoformat()
+        result["owned_before"] = started < _utc(before)
+    return result
+
+
+@app.command("verify-proof")
+def verify_proof_command(
+    file: Annotated[
+        Path, typer.Argument(help="The proof file the owner gave you.", dir_okay=False)
+    ],
+    audience: Annotated[str, typer.Option("--audience", help="Your DID.")],
+    nonce: Annotated[str, typer.Option("--nonce", help="The nonce you gave.")],
+    before: Annotated[
+        datetime | None,
+        typer.Option(
+            "--before", help="The loss date the ownership must precede (ISO 8601)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Insurer: verify an owner's proof, and that it owned the item before a date."""
+    output = Output(as_json=as_json)
+    result = verify_proof(
+        output,
+        settings(),
+        proof=_read_json(file, PROOF_FILE_KIND),
+        audience=audience,
+        nonce=nonce,
+        before=before,
+    )
+    if result.get("owned_before") is False:
+        output.problem(
+            {
+                "verified": False,
+                "code": "cli.owned-after",
+                "detail": f"the ownership began {result['owned_from']}, "
+                f"not before {result['before']}",
+            }
+        )
+        sys.exit(EXIT_NOT_VALID)
+    output.result(result, message="Valid ownership proof.")
