@@ -11,10 +11,15 @@ from typing import Any
 
 import httpx
 
+from registry.log_models import (
+    ConsistencyProofPublic,
+    InclusionProofPublic,
+    LeavesPublic,
+    LoggedRegistrationPublic,
+)
 from registry.models import (
     ChallengePublic,
     ItemPublic,
-    ItemRegistrationPublic,
     ItemsPublic,
     NoncePublic,
     PrincipalPublic,
@@ -102,7 +107,7 @@ class RegistryClient:
         nonce: str | None = None,
         self_asserted: Mapping[str, Any] | None = None,
         acquisition: Mapping[str, Any] | None = None,
-    ) -> ItemRegistrationPublic:
+    ) -> LoggedRegistrationPublic:
         """Register an item from one of the three forms (see ``POST /v1/items``).
 
         Raises: RegistryProblem (``item.already-registered``, ``issuer.*`` …).
@@ -118,7 +123,7 @@ class RegistryClient:
         if acquisition is not None:
             request["acquisition"] = dict(acquisition)
         body = self._call("POST", "/v1/items", json=request, token=access_token)
-        return ItemRegistrationPublic.model_validate(body)
+        return LoggedRegistrationPublic.model_validate(body)
 
     def list_items(self, access_token: str) -> ItemsPublic:
         """Raises: RegistryProblem."""
@@ -129,6 +134,70 @@ class RegistryClient:
         """Raises: RegistryProblem (``item.not-found`` for another owner's item)."""
         body = self._call("GET", f"/v1/items/{item_id}", token=access_token)
         return ItemPublic.model_validate(body)
+
+    # --- transparency log (public) -------------------------------------------------
+
+    def log_checkpoint(self, tree_size: int | None = None) -> str:
+        """The latest signed checkpoint note, or that of ``tree_size``.
+
+        Raises: RegistryProblem (``log.checkpoint-not-found``).
+        """
+        path = "/v1/log/checkpoint"
+        return self._get_text(path if tree_size is None else f"{path}/{tree_size}")
+
+    def log_consistency(self, old_size: int, new_size: int) -> ConsistencyProofPublic:
+        """Raises: RegistryProblem (``log.range-invalid``)."""
+        body = self._call(
+            "GET",
+            f"/v1/log/proof/consistency?old_size={old_size}&new_size={new_size}",
+        )
+        return ConsistencyProofPublic.model_validate(body)
+
+    def log_inclusion(self, leaf_index: int, tree_size: int) -> InclusionProofPublic:
+        """Raises: RegistryProblem (``log.range-invalid``)."""
+        body = self._call(
+            "GET",
+            f"/v1/log/proof/inclusion?leaf_index={leaf_index}&tree_size={tree_size}",
+        )
+        return InclusionProofPublic.model_validate(body)
+
+    def log_leaves(self, start: int, end: int) -> LeavesPublic:
+        """Raises: RegistryProblem (``log.range-invalid``)."""
+        body = self._call("GET", f"/v1/log/leaves?start={start}&end={end}")
+        return LeavesPublic.model_validate(body)
+
+    def did_document(self) -> dict[str, Any]:
+        """The registry's did:web document (``/.well-known/did.json``).
+
+        Raises: RegistryProblem.
+        """
+        body = self._call("GET", "/.well-known/did.json")
+        if not isinstance(body, dict):
+            raise RegistryProblem(0, "registry.error", "Not a DID document", None)
+        return body
+
+    def _get_text(self, path: str) -> str:
+        try:
+            response = self._http.get(path)
+        except httpx.HTTPError as exc:
+            raise RegistryProblem(
+                0, "registry.unreachable", "Registry unreachable", type(exc).__name__
+            ) from exc
+        if response.is_success:
+            return response.text
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {}
+        if not isinstance(problem, dict):
+            problem = {}
+        detail = problem.get("detail")
+        raise RegistryProblem(
+            status=response.status_code,
+            code=str(problem.get("code", "internal")),
+            title=str(problem.get("title", response.reason_phrase)),
+            detail=detail if isinstance(detail, str) else None,
+        )
 
     def _call(
         self,

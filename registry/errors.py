@@ -15,6 +15,8 @@ under ``## registry``::
     ├── RouteNotFoundError                     [request.not-found]
     ├── MethodNotAllowedError                  [request.method-not-allowed]
     ├── NotFoundError                          [item.not-found]
+    ├── LogCheckpointNotFoundError             [log.checkpoint-not-found]
+    ├── LogCorruptError                        [log.corrupt]
     ├── AuthenticationError                    [auth.failed]
     │   ├── AuthRequiredError                  [auth.required]
     │   ├── ChallengeUnknownError              [auth.challenge-unknown]
@@ -124,6 +126,23 @@ class MethodNotAllowedError(RegistryError):
 class NotFoundError(RegistryError):
     code = "item.not-found"
     title = "Item not found"
+    exit_code = 65
+
+
+# --- the transparency log ---------------------------------------------------------
+
+
+class LogCheckpointNotFoundError(RegistryError):
+    code = "log.checkpoint-not-found"
+    title = "Checkpoint not found"
+    exit_code = 65
+
+
+class LogCorruptError(RegistryError):
+    """The stored log disagrees with itself or with a signed checkpoint."""
+
+    code = "log.corrupt"
+    title = "Transparency log corrupt"
     exit_code = 65
 
 

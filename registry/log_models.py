@@ -8,12 +8,13 @@ checkpoint per tree size.
 """
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, LargeBinary, SmallInteger, Text
 from sqlmodel import Field, SQLModel
 
 from registry.db import UTCDateTime
+from registry.models import ItemRegistrationPublic
 
 
 class LogLeaf(SQLModel, table=True):
@@ -50,3 +51,57 @@ class LogCheckpoint(SQLModel, table=True):
     note: str = Field(sa_type=Text)
     root_hash: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- API shapes -----------------------------------------------------------------------
+
+
+class LoggedRegistrationPublic(ItemRegistrationPublic):
+    """``POST /v1/items``: the registration, and where the log holds it.
+
+    ``receipt`` (``leafIndex``, ``leafData``, ``checkpoint``, ``inclusionProof``;
+    did_vault's ``Receipt.to_json``) proves the registration event is in the log
+    under a signed checkpoint; ``opening`` (``salt``, ``event``) is what the leaf
+    commits to. Only the owner gets the opening: keep both in the wallet.
+    ``receipt`` is null when the registry's key cannot sign checkpoints (P-256).
+    """
+
+    receipt: dict[str, Any] | None = None
+    opening: dict[str, Any]
+
+
+class InclusionProofPublic(SQLModel):
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str = Field(description="standard base64")
+    proof: list[str] = Field(description="RFC 9162 inclusion path, base64")
+
+
+class ConsistencyProofPublic(SQLModel):
+    old_size: int
+    new_size: int
+    proof: list[str] = Field(description="RFC 9162 consistency proof, base64")
+
+
+class LeafPublic(SQLModel):
+    index: int
+    leaf_hash: str = Field(description="RFC 9162 leaf hash, base64")
+    leaf_data: str = Field(
+        description="the 32-byte salted commitment to the event, base64"
+    )
+
+
+class LeavesPublic(SQLModel):
+    start: int
+    end: int
+    data: list[LeafPublic]
+
+
+class LogVerificationPublic(SQLModel):
+    """``registry log verify``: what was checked and signed."""
+
+    size: int
+    root_hash: str
+    checkpoints: int
+    latest_checkpoint: int | None
+    signed_tail: int | None

@@ -43,6 +43,7 @@ from registry.routes import auth as auth_routes
 from registry.routes import health as health_routes
 from registry.routes import identity as identity_routes
 from registry.routes import items as items_routes
+from registry.routes import log as log_routes
 from registry.routes import status as status_routes
 from registry.routes import stolen as stolen_routes
 from registry.routes import transfers as transfer_routes
@@ -236,6 +237,7 @@ def create_app(
         vcapi_routes.router,
         items_routes.router,
         status_routes.router,
+        log_routes.router,
         stolen_routes.router,
         stolen_routes.check_router,
         transfer_routes.router,

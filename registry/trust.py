@@ -6,12 +6,12 @@ functions; they validate, call ``crud`` and leave the commit to the caller.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session
 
 from did_vault import DID
-from registry import crud
+from registry import crud, log
 from registry.errors import (
     TrustEntryExistsError,
     TrustEntryInvalidError,
@@ -44,6 +44,21 @@ def normalise_entry(entry_in: TrustEntryCreate) -> TrustEntryCreate:
     )
 
 
+def _log_change(
+    session: Session, kind: log.EventType, db_entry: TrustEntry, *, now: datetime
+) -> None:
+    """Append a trust-list change to the transparency log (same transaction)."""
+    event = log.make_event(
+        kind,
+        time=now,
+        entryId=db_entry.id or 0,
+        did=db_entry.did,
+        role=str(db_entry.role),
+        brand=db_entry.brand,
+    )
+    log.append_event(session, event, now=now)
+
+
 def add_entry(
     *, session: Session, entry_in: TrustEntryCreate, now: datetime
 ) -> TrustEntry:
@@ -60,10 +75,14 @@ def add_entry(
         raise TrustEntryExistsError(
             "that DID already has this role", role=entry.role.value
         )
-    return crud.create_trust_entry(session=session, entry_in=entry, now=now)
+    db_entry = crud.create_trust_entry(session=session, entry_in=entry, now=now)
+    _log_change(session, log.EventType.TRUST_ADDED, db_entry, now=now)
+    return db_entry
 
 
-def remove_entry(*, session: Session, entry_id: int) -> TrustEntry:
+def remove_entry(
+    *, session: Session, entry_id: int, now: datetime | None = None
+) -> TrustEntry:
     """Remove a trust entry by id (the caller commits).
 
     Raises:
@@ -73,11 +92,19 @@ def remove_entry(*, session: Session, entry_id: int) -> TrustEntry:
     if db_entry is None:
         raise TrustEntryNotFoundError("no trust entry with that id", id=entry_id)
     crud.delete_trust_entry(session=session, db_entry=db_entry)
+    _log_change(
+        session, log.EventType.TRUST_REMOVED, db_entry, now=now or datetime.now(UTC)
+    )
     return db_entry
 
 
 def remove_matching(
-    *, session: Session, did: str, role: TrustRole, brand: str = ""
+    *,
+    session: Session,
+    did: str,
+    role: TrustRole,
+    brand: str = "",
+    now: datetime | None = None,
 ) -> TrustEntry:
     """Remove the entry for a DID, role and brand (the caller commits).
 
@@ -92,6 +119,9 @@ def remove_matching(
     if db_entry is None:
         raise TrustEntryNotFoundError("that DID does not have this role")
     crud.delete_trust_entry(session=session, db_entry=db_entry)
+    _log_change(
+        session, log.EventType.TRUST_REMOVED, db_entry, now=now or datetime.now(UTC)
+    )
     return db_entry
 
 

@@ -60,10 +60,11 @@ from registry.errors import (
     TokenInvalidError,
 )
 from registry.identity import RegistryIdentity, load_identity
+from registry.log import log_registration
+from registry.log_models import LoggedRegistrationPublic
 from registry.models import (
     ItemCreate,
     ItemPublic,
-    ItemRegistrationPublic,
     ItemsPublic,
     NoncePublic,
 )
@@ -273,7 +274,7 @@ def create_nonce(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=ItemRegistrationPublic,
+    response_model=LoggedRegistrationPublic,
     responses=problem_responses(*_REGISTER_ERRORS),
     summary="Register an item and receive an OwnershipCredential (both forms)",
 )
@@ -288,7 +289,7 @@ def register_item(
     serial_key: SerialKeyDep,
     settings: SettingsDep,
     clock: ClockDep,
-) -> ItemRegistrationPublic:
+) -> LoggedRegistrationPublic:
     """Submit exactly one of: ``credential`` (a brand's Data Integrity
     ItemIdentityCredential), ``sd_jwt`` + ``nonce`` (a brand's SD-JWT VC, Key
     Binding to this registry's DID and a nonce from ``POST /v1/items/nonce``), or
@@ -305,11 +306,20 @@ def register_item(
         status_checker=checker,
         token_status_checker=token_checker,
     )
+    logged = log_registration(
+        session,
+        item_id=registration.item.id,
+        ownership_id=registration.ownership.id,
+        identity=identity,
+        now=clock(),
+    )
     claims.commit_registration(session)
-    return ItemRegistrationPublic(
+    return LoggedRegistrationPublic(
         item=registration.public,
         credential=registration.credential,
         sd_jwt_credential=registration.sd_jwt_credential,
+        receipt=logged.receipt_json(),
+        opening=logged.opening.to_json(),
     )
 
 
