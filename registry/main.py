@@ -49,6 +49,7 @@ from registry.routes import stolen as stolen_routes
 from registry.routes import transfers as transfer_routes
 from registry.routes import trust as trust_routes
 from registry.routes import vcapi as vcapi_routes
+from registry.routes import verify as verify_routes
 from registry.vcapi import VCAPIIssuer
 
 API_VERSION = "1.0.0"
@@ -242,6 +243,7 @@ def create_app(
         stolen_routes.check_router,
         transfer_routes.router,
         transfer_routes.custody_router,
+        verify_routes.router,
     ):
         app.include_router(router)
 

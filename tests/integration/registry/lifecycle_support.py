@@ -64,11 +64,19 @@ def item_subject(serial: str, **extra: Any) -> dict[str, Any]:
 
 
 def register(
-    client: Any, token: str, serial: str, *, acquisition: dict[str, Any] | None = None
+    client: Any,
+    token: str,
+    serial: str,
+    *,
+    acquisition: dict[str, Any] | None = None,
+    **item_extra: Any,
 ) -> dict[str, Any]:
     """Register a self-asserted item; the registration answer."""
     body: dict[str, Any] = {
-        "self_asserted": {"item": item_subject(serial), "evidence": EVIDENCE}
+        "self_asserted": {
+            "item": item_subject(serial, **item_extra),
+            "evidence": EVIDENCE,
+        }
     }
     if acquisition is not None:
         body["acquisition"] = acquisition

@@ -1,0 +1,261 @@
+"""Missing, stolen, recovered and the public stolen-check, on SQLite and
+PostgreSQL: each rule with its code."""
+
+from typing import Any
+
+import pytest
+
+from registry.models import TrustRole
+from registry.ratelimit import RateLimiter
+
+from .lifecycle_support import (
+    GTIN,
+    bearer,
+    build_app,
+    make_acceptance,
+    make_offer,
+    register,
+    trust,
+)
+
+SERIAL = "SN-STOLEN-1"
+REPORT = {
+    "reported_at": "2026-11-23T11:00:00Z",
+    "police_report_number": "PR-2026-0042",
+    "place": "Main station bike rack",
+    "description": "Cut lock",
+}
+
+
+@pytest.fixture
+def app(make_app, registry_engine, identity, clock):
+    return build_app(make_app, registry_engine, identity, clock)
+
+
+@pytest.fixture
+def owner(make_holder):
+    return make_holder(21)
+
+
+@pytest.fixture
+def police(make_holder, registry_engine):
+    holder = make_holder(22)
+    trust(registry_engine, holder.did, TrustRole.POLICE)
+    return holder
+
+
+@pytest.fixture
+def owner_token(client, owner, authenticate):
+    return authenticate(client, owner)
+
+
+@pytest.fixture
+def police_token(client, police, authenticate):
+    return authenticate(client, police)
+
+
+@pytest.fixture
+def registered(client, owner_token):
+    return register(client, owner_token, SERIAL)
+
+
+def _etag(client: Any, token: str, item_id: str) -> str:
+    response = client.get(f"/v1/items/{item_id}/state", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return str(response.headers["ETag"])
+
+
+def _missing(client, token, item_id, etag=None):
+    headers = bearer(token, **({"If-Match": etag} if etag else {}))
+    return client.post(f"/v1/items/{item_id}/missing", json={}, headers=headers)
+
+
+def _stolen(client, token, item_id, etag):
+    return client.post(
+        f"/v1/items/{item_id}/stolen",
+        json=REPORT,
+        headers=bearer(token, **{"If-Match": etag}),
+    )
+
+
+def _check(client, **body):
+    return client.post("/v1/stolen-check", json=body)
+
+
+def test_missing_then_stolen_then_recovered(
+    client, owner_token, police_token, registered
+):
+    item_id = registered["item"]["id"]
+    assert _check(client, gtin=GTIN, serial=SERIAL).json() == {"status": "clear"}
+
+    missing = _missing(
+        client, owner_token, item_id, _etag(client, owner_token, item_id)
+    )
+    assert missing.status_code == 200, missing.text
+    assert missing.json()["condition"] == "missing"
+    # missing is not public
+    assert _check(client, gtin=GTIN, serial=SERIAL).json() == {"status": "clear"}
+
+    stolen = _stolen(client, police_token, item_id, missing.headers["ETag"])
+    assert stolen.status_code == 200, stolen.text
+    assert stolen.json()["condition"] == "stolen"
+    assert stolen.json()["police_report_number"] == REPORT["police_report_number"]
+    answer = _check(client, gtin=GTIN, serial=SERIAL)
+    assert answer.json() == {"status": "reported_stolen"}
+    link = f"https://id.gs1.org/01/{GTIN}/21/{SERIAL}"
+    assert _check(client, digital_link=link).json() == {"status": "reported_stolen"}
+
+    recovered = client.post(
+        f"/v1/items/{item_id}/recovered",
+        headers=bearer(owner_token, **{"If-Match": stolen.headers["ETag"]}),
+    )
+    assert recovered.status_code == 200, recovered.text
+    assert recovered.json()["condition"] == "clear"
+    assert _check(client, gtin=GTIN, serial=SERIAL).json() == {"status": "clear"}
+
+
+def test_stolen_check_answers_unknown_for_unregistered_items(client):
+    assert _check(client, gtin=GTIN, serial="NEVER-SEEN").json() == {
+        "status": "unknown"
+    }
+
+
+def test_stolen_check_refuses_bad_input(client, assert_problem):
+    assert_problem(_check(client, gtin=GTIN), status=400, code="request.invalid")
+    bad = _check(client, gtin="09520123456789", serial="X1")
+    assert bad.status_code in (400, 422)
+
+
+def test_confirm_by_an_untrusted_did_is_forbidden(
+    client, owner_token, registered, make_holder, authenticate, assert_problem
+):
+    item_id = registered["item"]["id"]
+    stranger = authenticate(client, make_holder(23))
+    assert_problem(
+        _stolen(client, stranger, item_id, "*"), status=403, code="auth.forbidden"
+    )
+    # the owner is no confirmer either
+    assert_problem(
+        _stolen(client, owner_token, item_id, "*"), status=403, code="auth.forbidden"
+    )
+
+
+def test_missing_or_stolen_item_cannot_be_transferred(
+    client,
+    owner,
+    owner_token,
+    police_token,
+    registered,
+    make_holder,
+    authenticate,
+    assert_problem,
+):
+    item_id, item_did = registered["item"]["id"], registered["item"]["did"]
+    buyer = make_holder(24)
+    buyer_token = authenticate(client, buyer)
+    offer = make_offer(owner, item_did=item_did, buyer=buyer.did)
+    offer_id = client.post(
+        "/v1/transfers/offers", json={"offer": offer}, headers=bearer(owner_token)
+    ).json()["id"]
+
+    missing = _missing(client, owner_token, item_id, "*")
+    assert missing.status_code == 200
+    accept = client.post(
+        f"/v1/transfers/offers/{offer_id}/accept",
+        json={"acceptance": make_acceptance(buyer, offer)},
+        headers=bearer(buyer_token),
+    )
+    assert_problem(accept, status=409, code="item.reported-missing")
+    new_offer = make_offer(owner, item_did=item_did, buyer=buyer.did)
+    assert_problem(
+        client.post(
+            "/v1/transfers/offers",
+            json={"offer": new_offer},
+            headers=bearer(owner_token),
+        ),
+        status=409,
+        code="item.reported-missing",
+    )
+
+    assert _stolen(client, police_token, item_id, "*").status_code == 200
+    accept = client.post(
+        f"/v1/transfers/offers/{offer_id}/accept",
+        json={"acceptance": make_acceptance(buyer, offer)},
+        headers=bearer(buyer_token),
+    )
+    assert_problem(accept, status=409, code="item.reported-stolen")
+
+
+def test_reporting_twice_is_a_state_conflict(
+    client, owner_token, police_token, registered, assert_problem
+):
+    item_id = registered["item"]["id"]
+    assert _missing(client, owner_token, item_id, "*").status_code == 200
+    assert_problem(
+        _missing(client, owner_token, item_id, "*"),
+        status=409,
+        code="report.state-invalid",
+    )
+    assert _stolen(client, police_token, item_id, "*").status_code == 200
+    assert_problem(
+        _stolen(client, police_token, item_id, "*"),
+        status=409,
+        code="report.state-invalid",
+    )
+
+
+def test_recovered_when_nothing_is_reported_is_a_state_conflict(
+    client, owner_token, registered, assert_problem
+):
+    item_id = registered["item"]["id"]
+    assert_problem(
+        client.post(
+            f"/v1/items/{item_id}/recovered",
+            headers=bearer(owner_token, **{"If-Match": "*"}),
+        ),
+        status=409,
+        code="report.state-invalid",
+    )
+
+
+def test_changes_need_a_current_etag(client, owner_token, registered, assert_problem):
+    item_id = registered["item"]["id"]
+    old = _etag(client, owner_token, item_id)
+    assert_problem(
+        _missing(client, owner_token, item_id), status=428, code="precondition.required"
+    )
+    assert _missing(client, owner_token, item_id, old).status_code == 200
+    assert_problem(
+        client.post(
+            f"/v1/items/{item_id}/recovered",
+            headers=bearer(owner_token, **{"If-Match": old}),
+        ),
+        status=412,
+        code="precondition.failed",
+    )
+
+
+def test_another_owner_cannot_report_or_see_the_item(
+    client, registered, make_holder, authenticate, assert_problem
+):
+    item_id = registered["item"]["id"]
+    other = authenticate(client, make_holder(25))
+    assert_problem(
+        _missing(client, other, item_id, "*"), status=404, code="item.not-found"
+    )
+    assert_problem(
+        client.get(f"/v1/items/{item_id}/state", headers=bearer(other)),
+        status=404,
+        code="item.not-found",
+    )
+
+
+def test_stolen_check_is_rate_limited_per_client(app, client, clock, assert_problem):
+    app.state.stolen_check_limiter = RateLimiter(capacity=2, refill_per_second=0.5)
+    for _ in range(2):
+        assert _check(client, gtin=GTIN, serial="X1").status_code == 200
+    limited = _check(client, gtin=GTIN, serial="X1")
+    assert_problem(limited, status=429, code="rate.limited")
+    assert limited.headers["Retry-After"] == "2"
+    clock.advance(2)
+    assert _check(client, gtin=GTIN, serial="X1").status_code == 200

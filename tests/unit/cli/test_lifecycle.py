@@ -1,0 +1,195 @@
+"""did-vault item transfer|accept|report-missing|confirm-stolen|recovered|
+check-stolen|prove|verify-proof: what runs without a registry.
+
+The registry round trips (transfer, missing, stolen, stolen-check) are the story in
+``tests/integration/test_story.py``. Here: the insurer proof end to end from a
+held OwnershipCredential (did:key issuer, resolved offline), and the command
+line's own refusals.
+"""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.commands import lifecycle
+from cli.main import main
+
+PASSPHRASE = "correct horse battery staple"
+INSURER = "did:web:insurer.example"
+ITEM_DID = "did:web:registry.example:items:0b5f3c2a9d8e4f10a1b2c3d4e5f60718"
+OWNED_FROM = "2026-03-01T10:00:00Z"
+CLAIMS = {
+    "item": {
+        "id": ITEM_DID,
+        "brand": "Brand X",
+        "model": "Trekking 7",
+        "gtin": "09520123456788",
+        "serialNumber": "WBX7-2026-000042",
+        "color": "slate grey",
+    },
+    "owner": {"id": "did:example:placeholder"},
+    "ownedFrom": OWNED_FROM,
+}
+SD = "item,item.id,item.brand,item.model,item.gtin,item.serialNumber,item.color,owner"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    wallet_home = tmp_path / "wallet"
+    for name in list(os.environ):
+        if name.startswith("DID_VAULT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DID_VAULT_HOME", str(wallet_home))
+    monkeypatch.setenv("DID_VAULT_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("DID_VAULT_INSECURE_TEST_KDF", "1")
+    return wallet_home
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    with pytest.raises(SystemExit) as exc_info:
+        main([*args, "--json"])
+    document = json.loads(capsys.readouterr().out)
+    code = exc_info.value.code
+    return (code if isinstance(code, int) else 0), document
+
+
+@pytest.fixture
+def owner(home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> str:
+    """A wallet holding an OwnershipCredential (SD-JWT VC) for ITEM_DID; the DID."""
+    run(capsys, "init")
+    _, alice = run(capsys, "did", "create", "--alias", "alice")
+    run(capsys, "did", "create", "--alias", "registry")
+    claims = {**CLAIMS, "owner": {"id": alice["did"]}}
+    subject = tmp_path / "claims.json"
+    subject.write_text(json.dumps(claims))
+    code, issued = run(
+        capsys,
+        *("credential", "issue", "--format", "sd-jwt-vc", "--issuer", "registry"),
+        *("--subject", str(subject), "--sd", SD, "--holder", "alice"),
+        *("--vct", lifecycle.OWNERSHIP_VCT, "--store"),
+    )
+    assert code == 0, issued
+    return str(alice["did"])
+
+
+def _prove(capsys, tmp_path: Path, nonce: str) -> Path:
+    proof = tmp_path / f"proof-{nonce}.json"
+    code, made = run(
+        capsys,
+        *("item", "prove", ITEM_DID, "--audience", INSURER, "--nonce", nonce),
+        *("--out", str(proof)),
+    )
+    assert code == 0, made
+    return proof
+
+
+def test_prove_discloses_what_an_insurer_needs_and_nothing_else(
+    owner, capsys, tmp_path
+):
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0001")
+
+    code, verified = run(
+        capsys,
+        *("item", "verify-proof", str(proof), "--audience", INSURER),
+        *("--nonce", "insurer-nonce-0001", "--before", "2026-06-01T00:00:00Z"),
+    )
+
+    assert code == 0, verified
+    assert verified["item"] == ITEM_DID
+    assert verified["owned_from"] == OWNED_FROM
+    assert verified["owned_before"] is True
+    item = verified["claims"]["item"]
+    assert item["serialNumber"] == "WBX7-2026-000042"
+    assert "color" not in item
+    assert "owner" not in verified["claims"]
+
+
+def test_verify_proof_refuses_an_ownership_that_began_after_the_loss(
+    owner, capsys, tmp_path
+):
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0002")
+
+    code, problem = run(
+        capsys,
+        *("item", "verify-proof", str(proof), "--audience", INSURER),
+        *("--nonce", "insurer-nonce-0002", "--before", "2026-02-01T00:00:00Z"),
+    )
+
+    assert code == 1
+    assert problem["code"] == "cli.owned-after"
+
+
+def test_verify_proof_refuses_another_audience_and_a_replay(owner, capsys, tmp_path):
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0003")
+    verify = ("item", "verify-proof", str(proof))
+
+    code, problem = run(
+        capsys, *verify, "--audience", "did:web:other.example", "--nonce", "x" * 16
+    )
+    assert code == 1
+    assert problem["verified"] is False
+
+    code, _ = run(
+        capsys, *verify, "--audience", INSURER, "--nonce", "insurer-nonce-0003"
+    )
+    assert code == 0
+    code, problem = run(
+        capsys, *verify, "--audience", INSURER, "--nonce", "insurer-nonce-0003"
+    )
+    assert code == 1
+    assert problem["code"] == "sdjwt.nonce-replayed"
+
+
+def test_prove_without_an_ownership_credential_is_refused(home, capsys):
+    run(capsys, "init")
+    run(capsys, "did", "create", "--alias", "alice")
+
+    code, problem = run(
+        capsys, "item", "prove", ITEM_DID, "--audience", INSURER, "--nonce", "n" * 16
+    )
+
+    assert code == 65
+    assert problem["code"] == "cli.credential-missing"
+
+
+def test_accept_refuses_a_file_that_is_not_an_offer(home, capsys, tmp_path):
+    not_an_offer = tmp_path / "offer.json"
+    not_an_offer.write_text(json.dumps({"kind": "something-else"}))
+
+    code, problem = run(capsys, "item", "accept", str(not_an_offer))
+
+    assert code == 65
+    assert problem["code"] == "cli.json-invalid"
+
+
+def test_check_stolen_needs_a_digital_link_or_gtin_and_serial(home, capsys):
+    code, problem = run(
+        capsys,
+        *("item", "check-stolen", "--registry", "https://127.0.0.1:9"),
+        *("--gtin", "09520123456788"),
+    )
+
+    assert code == 2
+    assert problem["code"] == "cli.usage"
+
+
+def test_a_capability_the_client_lacks_is_refused_as_unsupported(
+    home, capsys, monkeypatch
+):
+    monkeypatch.setattr(lifecycle, "available_capabilities", frozenset)
+
+    code, problem = run(
+        capsys,
+        *("item", "check-stolen", "--registry", "https://127.0.0.1:9"),
+        "https://id.gs1.org/01/09520123456788/21/WBX7-2026-000042",
+    )
+
+    assert code == 2
+    assert problem["code"] == "cli.unsupported"
+
+
+def test_capabilities_name_methods_of_the_registry_client():
+    assert set(lifecycle.available_capabilities()) <= set(lifecycle.CAPABILITIES)
