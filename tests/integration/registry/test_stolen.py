@@ -259,3 +259,20 @@ def test_stolen_check_is_rate_limited_per_client(app, client, clock, assert_prob
     assert limited.headers["Retry-After"] == "2"
     clock.advance(2)
     assert _check(client, gtin=GTIN, serial="X1").status_code == 200
+
+
+def test_registry_client_drives_the_stolen_flow(
+    client, owner_token, police_token, registered
+):
+    from registry.client import RegistryClient, RegistryProblem
+
+    calls = RegistryClient(client)
+    item_id = registered["item"]["id"]
+    assert calls.report_missing(owner_token, item_id, {}).condition == "missing"
+    report = {"reported_at": "2026-11-23T11:00:00Z", "police_report_number": "P-9"}
+    assert calls.confirm_stolen(police_token, item_id, report).condition == "stolen"
+    assert calls.check_stolen(gtin=GTIN, serial=SERIAL).status == "reported_stolen"
+    assert calls.mark_recovered(owner_token, item_id).condition == "clear"
+    with pytest.raises(RegistryProblem) as raised:
+        calls.mark_recovered(owner_token, item_id)
+    assert raised.value.code == "report.state-invalid"

@@ -435,3 +435,18 @@ def test_custody_needs_if_match(
         status=412,
         code="precondition.failed",
     )
+
+
+def test_registry_client_drives_a_transfer(
+    client, seller, buyer, seller_token, buyer_token, registered
+):
+    from registry.client import RegistryClient
+
+    calls = RegistryClient(client)
+    offer = make_offer(seller, item_did=registered["item"]["did"], buyer=buyer.did)
+    filed = calls.create_offer(seller_token, offer, idempotency_key="k-1")
+    assert calls.get_offer(buyer_token, filed.id).offer == offer
+    result = calls.accept_offer(buyer_token, filed.id, make_acceptance(buyer, offer))
+    assert result.item.owner == buyer.did
+    assert calls.transfers(seller_token).count == 1
+    assert calls.list_offers(buyer_token).count == 0
