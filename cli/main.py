@@ -14,6 +14,7 @@ import typer
 from typer._click import exceptions as click_exceptions  # typer vendors click
 
 from cli.commands import (
+    audit,
     backup,
     credential,
     did,
@@ -91,6 +92,7 @@ app.add_typer(backup.app, name="backup")
 app.add_typer(passphrase.app, name="passphrase")
 app.add_typer(item.app, name="item")
 app.command("export")(export.export)
+app.command("audit")(audit.audit_command)
 
 
 def exit_code_for(exc: DidVaultError) -> int:

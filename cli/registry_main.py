@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cli.output import Output
 from did_vault import DidVaultError
-from registry import service
+from registry import log_service, service
 from registry.config import Settings, load_settings
 from registry.errors import RegistryError
 from registry.models import TrustRole
@@ -34,6 +34,8 @@ trust_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(trust_app, name="trust")
+log_app = typer.Typer(help="The transparency log.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print exactly one JSON document.")
@@ -157,6 +159,19 @@ def trust_list(
         title="Trust list",
         key="data",
     )
+
+
+@log_app.command("verify")
+def log_verify(json_output: JsonOption = False) -> None:
+    """Recompute the transparency log from its stored leaves and check every row
+    and checkpoint; sign a checkpoint over leaves a crash left unsigned."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    try:
+        report = log_service.verify_configured_log(settings, now=_now())
+    except DidVaultError as exc:
+        _fail(output, exc)
+    output.result(report.model_dump(mode="json"), message="Log verified.")
 
 
 def _now() -> datetime:

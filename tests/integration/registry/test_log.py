@@ -30,6 +30,8 @@ from did_vault import (
     verify_receipt,
 )
 from registry import log
+from registry.audit import audit
+from registry.client import RegistryClient
 from registry.errors import LogCorruptError
 from registry.identity import RegistryIdentity
 from registry.log_models import LogCheckpoint, LogLeaf, LogNode
@@ -434,3 +436,26 @@ def test_concurrent_appends_keep_indices_contiguous_and_checkpoints_consistent(
                 check_consistency(old, new, proof)
         report = log.verify_log(session, identity=identity, now=START)
     assert report.size == THREADS
+
+
+# --- the auditor against the served app -----------------------------------------------
+
+
+def test_auditor_follows_the_served_log_and_detects_a_rewrite(
+    client, owner_token, registry_engine, identity
+):
+    registry_client = RegistryClient(client)
+    for n in range(5):
+        _register(client, owner_token, f"U-{n}")
+    first = audit(registry_client, None)
+    assert (first.first_use, first.new_size) == (True, 5)
+    assert first.state.vkey == log.note_key_of(identity).to_vkey()
+    for n in range(2):
+        _register(client, owner_token, f"V-{n}")
+    second = audit(registry_client, first.state)
+    assert (second.old_size, second.new_size) == (5, 7)
+
+    _rewrite_history(registry_engine, identity, 9)
+
+    with pytest.raises(LogForkError):
+        audit(registry_client, second.state)
