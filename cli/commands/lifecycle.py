@@ -107,6 +107,14 @@ OutOption = Annotated[
         "--out", help="Also write the result to this new file.", dir_okay=False
     ),
 ]
+INSTANT_FORMATS = [
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d",
+]
+"""ISO 8601 instants as typed (with or without fraction and offset; UTC if none)."""
 ItemArgument = Annotated[
     str, typer.Argument(help="The item: its registry id or its DID.")
 ]
@@ -473,7 +481,11 @@ def _report(**fields: Any) -> dict[str, Any]:
 
 LossDateOption = Annotated[
     datetime | None,
-    typer.Option("--loss-date", help="When it went missing (ISO 8601, UTC)."),
+    typer.Option(
+        "--loss-date",
+        help="When it went missing (ISO 8601, UTC if no offset).",
+        formats=INSTANT_FORMATS,
+    ),
 ]
 PlaceOption = Annotated[str | None, typer.Option("--place", help="Where.")]
 DescriptionOption = Annotated[
@@ -520,7 +532,11 @@ def confirm_stolen_command(
     ],
     reported_at: Annotated[
         datetime | None,
-        typer.Option("--reported-at", help="When it was reported (default: now)."),
+        typer.Option(
+            "--reported-at",
+            help="When it was reported (default: now).",
+            formats=INSTANT_FORMATS,
+        ),
     ] = None,
     place: PlaceOption = None,
     description: DescriptionOption = None,
@@ -799,7 +815,9 @@ def verify_proof_command(
     before: Annotated[
         datetime | None,
         typer.Option(
-            "--before", help="The loss date the ownership must precede (ISO 8601)."
+            "--before",
+            help="The loss date the ownership must precede (ISO 8601).",
+            formats=INSTANT_FORMATS,
         ),
     ] = None,
     as_json: JsonOption = False,
