@@ -576,6 +576,12 @@ def _transfer(story: _Story) -> None:
             *("--out", str(offer)),
         ],
     )
+    if "stolen-check" in story.capabilities:
+        answer = story.run(
+            "bob",
+            ["item", "check-stolen", _digital_link(), "--registry", story.registry.url],
+        )
+        _check(story.out, answer["status"] == "clear", "before buying, Bob: clear")
     accepted = story.run(
         "bob", ["item", "accept", str(offer), "--registry", story.registry.url]
     )
@@ -637,17 +643,48 @@ def _stolen(story: _Story) -> None:
     _check(story.out, confirmed["status"] == "stolen", "the police confirm: stolen")
 
 
+def _digital_link() -> str:
+    return f"https://id.gs1.org/01/{GTIN}/21/{SERIAL}"
+
+
 def _stolen_check(story: _Story) -> None:
-    link = f"https://id.gs1.org/01/{GTIN}/21/{SERIAL}"
     answer = story.run(
         "vendor",
-        ["item", "check-stolen", link, "--registry", story.registry.url],
+        ["item", "check-stolen", _digital_link(), "--registry", story.registry.url],
     )
     _check(
         story.out,
         answer["status"] == "reported_stolen" and set(answer) <= {"status", "item"},
         "the shop's stolen-check answers reported_stolen, and nothing about anyone",
     )
+    if "transfer" in story.capabilities:
+        refused = story.run(
+            "bob",
+            [
+                *("item", "transfer", story.facts["item"]),
+                *("--registry", story.registry.url),
+                *("--to", story.parties["vendor"].did),
+            ],
+            expect=65,
+        )
+        _check(
+            story.out,
+            refused["code"] == "item.reported-stolen",
+            "and a stolen e-bike cannot be sold (item.reported-stolen)",
+        )
+
+
+def _recovered(story: _Story) -> None:
+    recovered = story.run(
+        "police",
+        ["item", "recovered", story.facts["item"], "--registry", story.registry.url],
+    )
+    _check(story.out, recovered["status"] == "clear", "found: the e-bike is clear")
+    answer = story.run(
+        "vendor",
+        ["item", "check-stolen", _digital_link(), "--registry", story.registry.url],
+    )
+    _check(story.out, answer["status"] == "clear", "the stolen-check says clear")
 
 
 def _prove(story: _Story, owner: str, *, loss: datetime.datetime | None) -> None:
@@ -755,6 +792,13 @@ STEPS: tuple[_Step, ...] = (
         _insurer,
         (),
         ("transfer",),
+    ),
+    _Step(
+        "recovered",
+        "The police find it: recovered, the stolen-check says clear again",
+        _recovered,
+        ("recovered", "stolen-check"),
+        ("stolen",),
     ),
 )
 
