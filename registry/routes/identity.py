@@ -4,8 +4,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from registry.deps import IdentityDep
+from registry import crud
+from registry.deps import IdentityDep, SessionDep
 from registry.errors import NotFoundError
+from registry.models import RegisteredItem
 from registry.problems import problem_responses
 
 router = APIRouter(tags=["identity"])
@@ -28,6 +30,14 @@ def registry_did_document(identity: IdentityDep) -> dict[str, Any]:
     responses=problem_responses(NotFoundError),
     summary="An item's DID document (did:web:<host>:items:<id>)",
 )
-def item_did_document(item_id: ItemId) -> dict[str, Any]:
-    """Answers ``item.not-found`` until items are registered (issue 7, item 6)."""
-    raise NotFoundError("no such item")
+def item_did_document(
+    item_id: ItemId, session: SessionDep, identity: IdentityDep
+) -> dict[str, Any]:
+    """The registry and the item's current owner are its ``controller``: a transfer
+    changes the controller in the same transaction that moves the ownership."""
+    db_item = session.get(RegisteredItem, item_id)
+    if db_item is None:
+        raise NotFoundError("no such item")
+    current = crud.current_ownership(session=session, item_id=item_id)
+    owners = [current.owner_did] if current is not None else []
+    return identity.item_document(item_id, controllers=owners)

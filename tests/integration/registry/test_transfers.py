@@ -450,3 +450,16 @@ def test_registry_client_drives_a_transfer(
     assert result.item.owner == buyer.did
     assert calls.transfers(seller_token).count == 1
     assert calls.list_offers(buyer_token).count == 0
+
+
+def test_item_did_document_names_the_current_owner_as_controller(
+    client, seller, buyer, seller_token, buyer_token, registered, identity
+):
+    item = registered["item"]
+    before = client.get(f"/items/{item['id']}/did.json").json()
+    assert before["id"] == item["did"]
+    assert before["controller"] == [identity.did, seller.did]
+    response = _transfer(client, seller, seller_token, buyer, buyer_token, item["did"])
+    assert response.status_code == 201
+    after = client.get(f"/items/{item['id']}/did.json").json()
+    assert after["controller"] == [identity.did, buyer.did]
