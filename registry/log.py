@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, text, tuple_
+from sqlalchemy import and_, func, or_, text, tuple_
 from sqlmodel import Session, col, select
 
 from did_vault import (
@@ -142,10 +142,15 @@ class DatabaseNodeStore:
         if not ids:
             return []
         wanted = list(dict.fromkeys((node.level, node.position) for node in ids))
+        level, position = col(LogNode.level), col(LogNode.position)
+        if self.session.get_bind().dialect.name == "sqlite":
+            # SQLite scans the table for a row-value IN list; an OR of primary-key
+            # equalities is a MULTI-INDEX OR: one index search per node.
+            where = or_(*(and_(level == lv, position == ps) for lv, ps in wanted))
+        else:
+            where = tuple_(level, position).in_(wanted)
         rows = self.session.exec(
-            select(LogNode.level, LogNode.position, LogNode.hash).where(
-                tuple_(col(LogNode.level), col(LogNode.position)).in_(wanted)
-            )
+            select(LogNode.level, LogNode.position, LogNode.hash).where(where)
         ).all()
         found = {(level, position): bytes(hash_) for level, position, hash_ in rows}
         try:
