@@ -724,6 +724,10 @@ def _prove(story: _Story, owner: str, *, loss: datetime.datetime | None) -> None
             verified["owned_before"] is True,
             f"and owned it before the loss date {loss:%Y-%m-%d %H:%M:%S} UTC",
         )
+    story.out.pending(
+        "not available yet: 'verify-proof --registry' (the registry's own insurer "
+        "check) needs a registry that resolves its did:web behind this test CA"
+    )
     story.run(
         "insurer",
         [

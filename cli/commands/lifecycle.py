@@ -30,9 +30,10 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 
 from cli.commands.item import app
 from cli.commands.item_registry import (
@@ -74,10 +75,11 @@ from registry.client import RegistryClient, RegistryProblem
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "transfer": ("create_offer", "get_offer", "accept_offer"),
-    "missing": ("item_state", "report_missing"),
-    "stolen": ("item_state", "confirm_stolen"),
-    "recovered": ("item_state", "mark_recovered"),
+    "missing": ("report_missing",),
+    "stolen": ("confirm_stolen",),
+    "recovered": ("mark_recovered",),
     "stolen-check": ("check_stolen",),
+    "insurer-check": ("verify_for_insurer",),
 }
 """Lifecycle capabilities and the ``RegistryClient`` methods each needs."""
 
@@ -129,26 +131,23 @@ def available_capabilities() -> frozenset[str]:
     )
 
 
-def _calls(client: RegistryClient, capability: str) -> Any:
-    """``client``, once it is known to offer ``capability``.
+def _require(capability: str) -> None:
+    """Refuse a call the registry client does not offer (an older registry package).
 
     Raises:
-        CLIError: ``cli.unsupported``, the client has no such calls yet.
+        CLIError: ``cli.unsupported``.
     """
     if capability not in available_capabilities():
         raise CLIError(
             "cli.unsupported",
-            f"this registry client does not offer '{capability}' yet",
+            f"this registry client does not offer '{capability}'",
             exit_code=2,
         )
-    return client
 
 
-def _plain(value: Any) -> dict[str, Any]:
-    """A registry answer (a pydantic model or a mapping) as JSON-safe data."""
-    if hasattr(value, "model_dump"):
-        return cast(dict[str, Any], value.model_dump(mode="json"))
-    return dict(value)
+def _plain(value: BaseModel) -> dict[str, Any]:
+    """A registry answer as JSON-safe data."""
+    return value.model_dump(mode="json")
 
 
 def _write_new(path: Path, text: str) -> None:
@@ -218,7 +217,7 @@ def create_offer(
         record = wallet.get_did(seller)
         client = connect(cfg, registry_url)
         try:
-            calls = _calls(client, "transfer")
+            _require("transfer")
             token = authenticate(client, wallet, seller)
             item_did = _item_did(client, token, item)
             terms = items.TransferOffer.from_json(
@@ -243,7 +242,7 @@ def create_offer(
                 key=wallet.signing_key(seller),
                 verification_method=record.verification_method,
             )
-            filed = _plain(calls.create_offer(token, offer))
+            filed = _plain(client.create_offer(token, offer))
         except RegistryProblem as exc:
             raise _problem(exc) from exc
         finally:
@@ -328,9 +327,9 @@ def accept_offer(
         record = wallet.get_did(buyer)
         client = connect(cfg, registry_url)
         try:
-            calls = _calls(client, "transfer")
+            _require("transfer")
             token = authenticate(client, wallet, buyer)
-            filed = _plain(calls.get_offer(token, offer_id))
+            filed = _plain(client.get_offer(token, offer_id))
             offer = filed["offer"]
             terms = offer["credentialSubject"]
             if terms.get("buyer") != buyer:
@@ -360,7 +359,7 @@ def accept_offer(
                 key=wallet.signing_key(buyer),
                 verification_method=record.verification_method,
             )
-            result = _plain(calls.accept_offer(token, offer_id, acceptance))
+            result = _plain(client.accept_offer(token, offer_id, acceptance))
         except RegistryProblem as exc:
             raise _problem(exc) from exc
         finally:
@@ -435,20 +434,16 @@ def _change_state(
         did = _owner(wallet, as_)
         client = connect(cfg, registry_url)
         try:
-            calls = _calls(client, capability)
+            _require(capability)
             token = authenticate(client, wallet, did)
             item_id = _item_id(item)
-            etag = _plain(calls.item_state(token, item_id))["etag"]
+            # Without If-Match the client fetches the item's current ETag first.
             if capability == "missing":
-                state = calls.report_missing(
-                    token, item_id, dict(report or {}), if_match=etag
-                )
+                state = client.report_missing(token, item_id, report)
             elif capability == "stolen":
-                state = calls.confirm_stolen(
-                    token, item_id, dict(report or {}), if_match=etag
-                )
+                state = client.confirm_stolen(token, item_id, report or {})
             else:
-                state = calls.mark_recovered(token, item_id, if_match=etag)
+                state = client.mark_recovered(token, item_id)
         except RegistryProblem as exc:
             raise _problem(exc) from exc
         finally:
@@ -607,9 +602,9 @@ def check_stolen(
         raise CLIError("cli.usage", "give a GS1 Digital Link, or --gtin and --serial")
     client = connect(cfg, registry_url)
     try:
-        calls = _calls(client, "stolen-check")
+        _require("stolen-check")
         answer = _plain(
-            calls.check_stolen(gtin=gtin, serial=serial, digital_link=digital_link)
+            client.check_stolen(gtin=gtin, serial=serial, digital_link=digital_link)
         )
     except RegistryProblem as exc:
         raise _problem(exc) from exc
@@ -805,6 +800,53 @@ def verify_proof(
     return result
 
 
+REGISTRY_FACTS = (
+    "current_owner",
+    "owned_from",
+    "registered_before",
+    "reported_missing",
+    "reported_stolen",
+)
+
+
+def registry_facts(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    registry_url: str,
+    presentation: str,
+    nonce: str,
+    before: datetime | None,
+    as_: str | None,
+    passphrase_file: Path | None,
+) -> dict[str, Any]:
+    """What the registry's insurer check adds: current owner, registered before
+    the date, reported missing or stolen (the caller, a wallet DID, is the insurer).
+
+    Raises:
+        CLIError: the registry's problem (its code).
+    """
+    _require("insurer-check")
+    with open_wallet(output, cfg, passphrase_file) as wallet:
+        insurer = _owner(wallet, as_)
+        client = connect(cfg, registry_url)
+        try:
+            token = authenticate(client, wallet, insurer)
+            answer = _plain(
+                client.verify_for_insurer(
+                    token,
+                    sd_jwt=presentation,
+                    nonce=nonce,
+                    before=None if before is None else _utc(before),
+                )
+            )
+        except RegistryProblem as exc:
+            raise _problem(exc) from exc
+        finally:
+            client.close()
+    return {name: answer.get(name) for name in REGISTRY_FACTS}
+
+
 @app.command("verify-proof")
 def verify_proof_command(
     file: Annotated[
@@ -820,18 +862,36 @@ def verify_proof_command(
             formats=INSTANT_FORMATS,
         ),
     ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            help="Also ask this registry (as your wallet DID, the audience): current "
+            "owner, registered before the date, reported missing or stolen.",
+        ),
+    ] = None,
+    as_: AsOption = None,
     as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
 ) -> None:
     """Insurer: verify an owner's proof, and that it owned the item before a date."""
     output = Output(as_json=as_json)
+    cfg = settings()
+    proof = _read_json(file, PROOF_FILE_KIND)
     result = verify_proof(
-        output,
-        settings(),
-        proof=_read_json(file, PROOF_FILE_KIND),
-        audience=audience,
-        nonce=nonce,
-        before=before,
+        output, cfg, proof=proof, audience=audience, nonce=nonce, before=before
     )
+    if registry is not None:
+        result["registry"] = registry_facts(
+            output,
+            cfg,
+            registry_url=registry,
+            presentation=str(proof["presentation"]),
+            nonce=nonce,
+            before=before,
+            as_=as_,
+            passphrase_file=passphrase_file,
+        )
     if result.get("owned_before") is False:
         output.problem(
             {
