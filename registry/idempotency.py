@@ -13,7 +13,7 @@ SHA-256 of its body.
 
 Responses under 500 (other than 429) are stored for ``ttl``; a 5xx or an exception
 forgets the key so that a retry runs again. Requests without the header are not
-touched. The store is in memory, per process (design note 0006 says what that means
+touched. The store is in memory, per process (design note 0007 says what that means
 behind several workers).
 """
 

@@ -5,7 +5,7 @@ Used by the public stolen-check (``POST /v1/stolen-check``). Each client gets
 over the limit answers 429 ``rate.limited`` with ``Retry-After`` (whole seconds).
 Time comes from the caller (the app's injectable clock), so tests move it by hand.
 The buckets live in one process: behind several workers or instances each keeps its
-own, so the effective limit is per worker (documented in design note 0006).
+own, so the effective limit is per worker (documented in design note 0007).
 """
 
 import math
