@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, text, tuple_
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from did_vault import (
@@ -54,6 +54,7 @@ from registry.log_models import LogCheckpoint, LogLeaf, LogNode
 ADVISORY_LOCK_KEY = 0x6C6F67  # "log": one lock for every append and checkpoint
 MAX_LEAVES_PER_PAGE = 1000
 LOG_PATH = "log"
+_SIZE_SQL = 'SELECT max("index") FROM log_leaf'
 
 
 class EventType(StrEnum):
@@ -118,7 +119,7 @@ def _lock(session: Session) -> None:
 
 def log_size(session: Session) -> int:
     """How many leaves the log holds (in the session's transaction)."""
-    last = session.exec(select(func.max(LogLeaf.index))).one()
+    last = session.connection().exec_driver_sql(_SIZE_SQL).scalar()
     return 0 if last is None else int(last) + 1
 
 
@@ -142,16 +143,21 @@ class DatabaseNodeStore:
         if not ids:
             return []
         wanted = list(dict.fromkeys((node.level, node.position) for node in ids))
-        level, position = col(LogNode.level), col(LogNode.position)
-        if self.session.get_bind().dialect.name == "sqlite":
-            # SQLite scans the table for a row-value IN list; an OR of primary-key
-            # equalities is a MULTI-INDEX OR: one index search per node.
-            where = or_(*(and_(level == lv, position == ps) for lv, ps in wanted))
+        connection = self.session.connection()
+        # Plain driver SQL: building a SQLAlchemy expression per node cost more than
+        # the query. SQLite scans the table for a row-value IN list, so it gets an
+        # OR of primary-key equalities (a MULTI-INDEX OR: one index search each).
+        if connection.dialect.name == "sqlite":
+            term, joiner = "(level = ? AND position = ?)", " OR "
+            sql = "SELECT level, position, hash FROM log_node WHERE "
+            sql += joiner.join([term] * len(wanted))
         else:
-            where = tuple_(level, position).in_(wanted)
-        rows = self.session.exec(
-            select(LogNode.level, LogNode.position, LogNode.hash).where(where)
-        ).all()
+            sql = "SELECT level, position, hash FROM log_node WHERE "
+            sql += (
+                "(level, position) IN (" + ", ".join(["(%s, %s)"] * len(wanted)) + ")"
+            )
+        parameters = tuple(value for pair in wanted for value in pair)
+        rows = connection.exec_driver_sql(sql, parameters).all()
         found = {(level, position): bytes(hash_) for level, position, hash_ in rows}
         try:
             return [found[(node.level, node.position)] for node in ids]
