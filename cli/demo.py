@@ -167,9 +167,10 @@ def _run(
     expect: int = 0,
     program: str = "did-vault",
     runner: Runner = run_subprocess,
+    actor: str = "",
 ) -> dict[str, Any]:
     shown = " ".join([program, *args])
-    out.step(f"$ {shown}")
+    out.step(f"{actor}$ {shown}")
     started = time.perf_counter()
     code, stdout, stderr = runner(program, [*args, "--json"], env)
     elapsed = time.perf_counter() - started
@@ -342,9 +343,18 @@ def running_registry(
         "REGISTRY_SERIAL_KEY_FILE": str(serial_key),
         "REGISTRY_LOG_LEVEL": "WARNING",
     }
-    _run(out, ["db", "upgrade"], env=env, program="registry", runner=runner)
+    _run(
+        out,
+        ["db", "upgrade"],
+        env=env,
+        program="registry",
+        runner=runner,
+        actor="operator",
+    )
     url = f"https://localhost:{port}"
-    out.step(f"$ registry serve --host 127.0.0.1 --port {port}  (in the background)")
+    out.step(
+        f"operator$ registry serve --host 127.0.0.1 --port {port}  (in the background)"
+    )
     log = folder / "serve.log"
     with log.open("wb") as log_file:
         proc = subprocess.Popen(
@@ -394,7 +404,13 @@ class _Story:
     ) -> dict[str, Any]:
         env = self.parties[who].env if who else self.registry.env
         return _run(
-            self.out, args, env=env, expect=expect, program=program, runner=self.runner
+            self.out,
+            args,
+            env=env,
+            expect=expect,
+            program=program,
+            runner=self.runner,
+            actor=who or "operator",
         )
 
     def file(self, name: str) -> Path:
