@@ -137,7 +137,9 @@ class World:
 
 
 @pytest.fixture
-def world(client, identity, registry_engine, authenticate) -> World:
+def world(
+    client: Any, identity: Any, registry_engine: Engine, authenticate: Any
+) -> World:
     holders = {role: make_key_holder(seed) for role, seed in SEEDS.items()}
     trust(registry_engine, holders["brand"].did, TrustRole.BRAND_ISSUER, brand="Velo")
     trust(

@@ -36,7 +36,7 @@ def app(make_app, registry_engine, identity, clock):
     return build_app(make_app, registry_engine, identity, clock)
 
 
-def _token(identity, did: str) -> str:
+def _token(identity: Any, did: str) -> str:
     principal = auth.Principal(
         did=did,
         audience=identity.did,

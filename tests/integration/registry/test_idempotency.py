@@ -3,6 +3,7 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -10,7 +11,10 @@ from fastapi import FastAPI
 from registry.idempotency import IdempotencyMiddleware, IdempotencyStore
 from registry.problems import install_handlers
 
-from .conftest import START, TestClient
+from .conftest import (  # type: ignore[attr-defined]
+    START,
+    TestClient,
+)
 from .lifecycle_support import bearer, build_app, make_offer, register
 
 
@@ -34,7 +38,7 @@ def item_did(client, seller_token):
     return register(client, seller_token, "SN-IDEM-1")["item"]["did"]
 
 
-def _file(client, token, offer, key):
+def _file(client: Any, token: str, offer: Any, key: str) -> Any:
     return client.post(
         "/v1/transfers/offers",
         json={"offer": offer},

@@ -65,12 +65,12 @@ def _etag(client: Any, token: str, item_id: str) -> str:
     return str(response.headers["ETag"])
 
 
-def _missing(client, token, item_id, etag=None):
+def _missing(client: Any, token: str, item_id: str, etag: str | None = None) -> Any:
     headers = bearer(token, **({"If-Match": etag} if etag else {}))
     return client.post(f"/v1/items/{item_id}/missing", json={}, headers=headers)
 
 
-def _stolen(client, token, item_id, etag):
+def _stolen(client: Any, token: str, item_id: str, etag: str) -> Any:
     return client.post(
         f"/v1/items/{item_id}/stolen",
         json=REPORT,
@@ -78,7 +78,7 @@ def _stolen(client, token, item_id, etag):
     )
 
 
-def _check(client, **body):
+def _check(client: Any, **body: Any) -> Any:
     return client.post("/v1/stolen-check", json=body)
 
 

@@ -77,7 +77,15 @@ def _accept(client: Any, token: str, offer_id: str, acceptance: dict[str, Any]) 
     )
 
 
-def _transfer(client, seller, seller_token, buyer, buyer_token, item_did, **offer):
+def _transfer(
+    client: Any,
+    seller: Any,
+    seller_token: str,
+    buyer: Any,
+    buyer_token: str,
+    item_did: str,
+    **offer: Any,
+) -> Any:
     signed = make_offer(seller, item_did=item_did, buyer=buyer.did, **offer)
     filed = _file(client, seller_token, signed)
     assert filed.status_code == 201, filed.text
@@ -86,7 +94,7 @@ def _transfer(client, seller, seller_token, buyer, buyer_token, item_did, **offe
     )
 
 
-def _counts(engine) -> tuple[int, int]:
+def _counts(engine: Any) -> tuple[int, int]:
     with Session(engine) as session:
         transfers = session.execute(select(func.count()).select_from(TransferRecord))
         ownerships = session.execute(select(func.count()).select_from(OwnershipRecord))

@@ -77,7 +77,9 @@ def registered(client, owner_token):
     )
 
 
-def _present(registration, owner, disclose, *, audience, nonce) -> str:
+def _present(
+    registration: Any, owner: Any, disclose: Any, *, audience: str, nonce: str
+) -> str:
     return present_sd_jwt(
         registration["sd_jwt_credential"],
         disclose=disclose,
@@ -95,7 +97,7 @@ WARRANTY_PATHS = [
 ]
 
 
-def _verify(client, token, **body) -> Any:
+def _verify(client: Any, token: str, **body: Any) -> Any:
     return client.post("/v1/verify/presentation", json=body, headers=bearer(token))
 
 
@@ -295,7 +297,7 @@ INSURER_PATHS = [
 ]
 
 
-def _insurer(client, token, **body) -> Any:
+def _insurer(client: Any, token: str, **body: Any) -> Any:
     return client.post("/v1/verify/insurer", json=body, headers=bearer(token))
 
 
@@ -333,7 +335,11 @@ def test_insurer_without_consent_is_refused(client, insurer_token, assert_proble
 
 
 def _consent(
-    owner, *, item_did: str, insurer: str, valid_until: str = "2026-11-30T00:00:00Z"
+    owner: Any,
+    *,
+    item_did: str,
+    insurer: str,
+    valid_until: str = "2026-11-30T00:00:00Z",
 ) -> dict[str, Any]:
     return sign(
         owner,
