@@ -40,7 +40,7 @@ from did_vault import (
     items,
     verify_credential,
 )
-from registry import claims, crud, schemas, status, trust
+from registry import claims, crud, log, schemas, status, trust
 from registry.errors import (
     CustodyStateError,
     ForbiddenError,
@@ -255,15 +255,10 @@ def state_public(
 
 
 def _log(session: Session, kind: str, *, now: datetime, **fields: str) -> None:
-    """Append a lifecycle event to the transparency log, in this transaction
-    (skipped on a build without the log module)."""
-    try:
-        from registry import log
-    except ImportError:  # pragma: no cover - the log ships with issue 9
-        return
-
-    event = log.make_event(log.EventType(kind), time=now, **fields)
-    log.append_event(session, event, now=now)
+    """Append a lifecycle event to the transparency log, in this transaction."""
+    log.append_event(
+        session, log.make_event(log.EventType(kind), time=now, **fields), now=now
+    )
 
 
 # --- reading --------------------------------------------------------------------------
@@ -415,6 +410,7 @@ class TransferOutcome:
     public: ItemPublic
     credential: dict[str, Any]
     sd_jwt_credential: str
+    logged: log.LoggedEvent
 
 
 def transfer_public(db_transfer: TransferRecord, *, item_did: str) -> TransferPublic:
@@ -676,13 +672,17 @@ def accept_offer(
         db_custody.returned_at = now
         session.add(db_custody)
     _bump(session, db_state, now=now)
-    _log(
+    logged = log.log_event(
         session,
-        "transfer",
+        log.make_event(
+            log.EventType.TRANSFER,
+            time=now,
+            itemId=db_item.id,
+            transferId=db_transfer.id,
+            ownershipId=db_ownership.id,
+        ),
+        identity=identity,
         now=now,
-        itemId=db_item.id,
-        transferId=db_transfer.id,
-        ownershipId=db_ownership.id,
     )
     return TransferOutcome(
         transfer=db_transfer,
@@ -690,6 +690,7 @@ def accept_offer(
         public=public,
         credential=credential,
         sd_jwt_credential=sd_jwt_credential,
+        logged=logged,
     )
 
 

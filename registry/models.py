@@ -436,12 +436,16 @@ class TransfersPublic(SQLModel):
 
 
 class TransferResultPublic(SQLModel):
-    """A transfer's answer: the record and the buyer's OwnershipCredential."""
+    """A transfer's answer: the record, the buyer's OwnershipCredential, and where
+    the log holds the transfer (``receipt``, null when the registry's key cannot
+    sign checkpoints; ``opening``, the buyer's to keep), as at registration."""
 
     transfer: TransferPublic
     item: ItemPublic
     credential: dict[str, Any]
     sd_jwt_credential: str
+    receipt: dict[str, Any] | None = None
+    opening: dict[str, Any] | None = None
 
 
 class CustodyCreate(SQLModel):

@@ -201,6 +201,8 @@ def accept_offer(
         item=outcome.public,
         credential=outcome.credential,
         sd_jwt_credential=outcome.sd_jwt_credential,
+        receipt=outcome.logged.receipt_json(),
+        opening=outcome.logged.opening.to_json(),
     )
 
 

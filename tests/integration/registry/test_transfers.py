@@ -471,3 +471,16 @@ def test_item_did_document_names_the_current_owner_as_controller(
     assert response.status_code == 201
     after = client.get(f"/items/{item['id']}/did.json").json()
     assert after["controller"] == [identity.did, buyer.did]
+
+
+def test_transfer_is_logged_with_a_receipt_for_the_buyer(
+    client, seller, buyer, seller_token, buyer_token, registered
+):
+    response = _transfer(
+        client, seller, seller_token, buyer, buyer_token, registered["item"]["did"]
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["opening"]["event"]["type"] == "transfer"
+    assert body["opening"]["event"]["itemId"] == registered["item"]["id"]
+    assert body["receipt"]["leafIndex"] > registered["receipt"]["leafIndex"]
