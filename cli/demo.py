@@ -607,6 +607,29 @@ def _transfer(story: _Story) -> None:
         accepted["owner"] == story.parties["bob"].did,
         "the registry records Bob as the owner; his credentials are in his wallet",
     )
+    replayed = story.run(
+        "bob",
+        ["item", "accept", str(offer), "--registry", story.registry.url],
+        expect=65,
+    )
+    _check(
+        story.out,
+        replayed["code"] == "transfer.replayed",
+        "the same offer cannot be accepted twice (transfer.replayed)",
+    )
+    double = story.run(
+        "alice",
+        [
+            *("item", "transfer", story.facts["item_did"]),
+            *("--registry", story.registry.url, "--to", story.parties["vendor"].did),
+        ],
+        expect=65,
+    )
+    _check(
+        story.out,
+        double["code"] == "transfer.not-owner",
+        "and Alice cannot sell it a second time (transfer.not-owner)",
+    )
 
 
 def _old_proof_fails(story: _Story) -> None:
