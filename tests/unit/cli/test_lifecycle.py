@@ -193,3 +193,21 @@ def test_a_capability_the_client_lacks_is_refused_as_unsupported(
 
 def test_capabilities_name_methods_of_the_registry_client():
     assert set(lifecycle.available_capabilities()) <= set(lifecycle.CAPABILITIES)
+
+
+def test_transfer_needs_a_price_with_its_currency(home, capsys):
+    code, problem = run(
+        capsys,
+        *("item", "transfer", ITEM_DID, "--registry", "https://127.0.0.1:9"),
+        *("--to", "did:web:buyer.example", "--price", "1450.00"),
+    )
+
+    assert code == 2
+    assert problem["code"] == "cli.usage"
+
+
+def test_accept_by_offer_id_needs_the_registry(home, capsys):
+    code, problem = run(capsys, "item", "accept", "0b5f3c2a9d8e4f10")
+
+    assert code == 2
+    assert problem["code"] == "cli.usage"
