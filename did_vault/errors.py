@@ -735,6 +735,7 @@ class WalletItemNotFoundError(KeystoreError):
     code = "wallet.item-not-found"
     title = "No such item"
 
+
 # --- transparency log -------------------------------------------------------------
 
 
