@@ -84,6 +84,9 @@ SD_ITEM_FIELDS = (
 """Item claims of the SD-JWT VC forms besides ``id``, ``brand`` and ``warranty``."""
 
 IdSource = Callable[[], str]
+RegistrationLogger = Callable[[str, str], Mapping[str, Any] | None]
+"""``(item_id, ownership_id) -> owns.registryReceipt``: logs the registration in
+the transparency log, in the caller's transaction (``registry.log.RegistrationLog``)."""
 
 
 class TokenStatusCheck(Protocol):
@@ -368,6 +371,7 @@ def _ownership_document(
     now: datetime,
     acquisition: Mapping[str, Any] | None,
     evidence: tuple[dict[str, Any], ...],
+    receipt: Mapping[str, Any] | None = None,
 ) -> items.Ownership:
     owns: dict[str, Any] = {
         "type": "OwnershipInfo",
@@ -378,6 +382,8 @@ def _ownership_document(
         owns["acquisition"] = dict(acquisition)
     if evidence:
         owns["evidence"] = list(evidence)
+    if receipt:
+        owns["registryReceipt"] = dict(receipt)
     document = {"id": owner, "owns": owns}
     schemas.validate_document(document, schemas.SchemaName.OWNERSHIP)
     try:
@@ -447,9 +453,11 @@ def record_claim(
     status_checker: StatusChecker | None = None,
     token_status_checker: TokenStatusCheck | None = None,
     id_source: IdSource = _new_id,
+    log_registration: RegistrationLogger | None = None,
 ) -> Registration:
     """Verify, check and record a registration; issue the OwnershipCredential in both
-    forms (the caller commits).
+    forms (the caller commits). With ``log_registration`` the event is logged once
+    every check has passed, and the credential carries its ``registryReceipt``.
 
     Raises:
         RequestInvalidError: not exactly one of ``credential``, ``sd_jwt`` and
@@ -526,12 +534,17 @@ def record_claim(
                 "this item is registered to an owner"
             ) from exc
 
+    ownership_id = id_source()
+    receipt = (
+        None if log_registration is None else log_registration(db_item.id, ownership_id)
+    )
     ownership_doc = _ownership_document(
         owner=owner,
         item_did=db_item.item_did,
         now=now,
         acquisition=claim_in.acquisition,
         evidence=submission.evidence,
+        receipt=receipt,
     )
     bit_list, bit_index = status.allocate(
         session=session,
@@ -580,7 +593,6 @@ def record_claim(
         now=now,
     )
 
-    ownership_id = id_source()
     public = ItemPublic(
         id=db_item.id,
         did=db_item.item_did,

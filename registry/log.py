@@ -356,6 +356,43 @@ def log_registration(
     return log_event(session, event, identity=identity, now=now)
 
 
+def registry_receipt(receipt: Receipt) -> dict[str, Any]:
+    """A receipt as the ownership schema's ``owns.registryReceipt`` (no leaf data:
+    the owner's opening recomputes it)."""
+    return {
+        "logIndex": receipt.leaf_index,
+        "treeSize": parse_checkpoint(receipt.checkpoint).checkpoint.tree_size,
+        "checkpoint": receipt.checkpoint,
+        "inclusionProof": [
+            base64.b64encode(h).decode("ascii") for h in receipt.inclusion_proof
+        ],
+    }
+
+
+class RegistrationLog:
+    """Logs a registration from inside ``claims.record_claim`` (its
+    ``log_registration`` hook), so the OwnershipCredential can carry the receipt;
+    ``event`` holds what was logged."""
+
+    def __init__(
+        self, session: Session, *, identity: RegistryIdentity, now: datetime
+    ) -> None:
+        self.session, self.identity, self.now = session, identity, now
+        self.event: LoggedEvent | None = None
+
+    def __call__(self, item_id: str, ownership_id: str) -> dict[str, Any] | None:
+        """Append the registration; its ``registryReceipt`` (None without one)."""
+        self.event = log_registration(
+            self.session,
+            item_id=item_id,
+            ownership_id=ownership_id,
+            identity=self.identity,
+            now=self.now,
+        )
+        receipt = self.event.receipt
+        return None if receipt is None else registry_receipt(receipt)
+
+
 # --- proofs and leaves ----------------------------------------------------------------
 
 

@@ -60,7 +60,7 @@ from registry.errors import (
     TokenInvalidError,
 )
 from registry.identity import RegistryIdentity, load_identity
-from registry.log import log_registration
+from registry.log import RegistrationLog
 from registry.log_models import LoggedRegistrationPublic
 from registry.models import (
     ItemCreate,
@@ -294,6 +294,7 @@ def register_item(
     ItemIdentityCredential), ``sd_jwt`` + ``nonce`` (a brand's SD-JWT VC, Key
     Binding to this registry's DID and a nonce from ``POST /v1/items/nonce``), or
     ``self_asserted`` (item + evidence digests; assurance ``self-asserted``)."""
+    registration_log = RegistrationLog(session, identity=identity, now=clock())
     registration = claims.record_claim(
         session=session,
         claim_in=claim_in,
@@ -305,14 +306,10 @@ def register_item(
         status_list_length=settings.status_list_length,
         status_checker=checker,
         token_status_checker=token_checker,
+        log_registration=registration_log,
     )
-    logged = log_registration(
-        session,
-        item_id=registration.item.id,
-        ownership_id=registration.ownership.id,
-        identity=identity,
-        now=clock(),
-    )
+    logged = registration_log.event
+    assert logged is not None  # record_claim logs every registration it records
     claims.commit_registration(session)
     return LoggedRegistrationPublic(
         item=registration.public,

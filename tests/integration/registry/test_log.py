@@ -129,6 +129,30 @@ def test_registration_returns_a_receipt_that_verifies_offline(
     assert SERIAL not in str(body["receipt"])
 
 
+def test_ownership_credential_carries_the_registry_receipt(
+    client, owner_token, identity
+):
+    body = _register(client, owner_token, SERIAL)
+
+    carried = body["credential"]["credentialSubject"]["owns"]["registryReceipt"]
+    receipt = body["receipt"]
+    assert carried == {
+        "logIndex": receipt["leafIndex"],
+        "treeSize": parse_checkpoint(receipt["checkpoint"]).checkpoint.tree_size,
+        "checkpoint": receipt["checkpoint"],
+        "inclusionProof": receipt["inclusionProof"],
+    }
+    # The receipt rebuilt from the credential and the owner's opening verifies.
+    opening = Opening.from_json(body["opening"])
+    rebuilt = Receipt(
+        carried["logIndex"],
+        opening.commitment(),
+        carried["checkpoint"],
+        tuple(_b64(h) for h in carried["inclusionProof"]),
+    )
+    verify_receipt(rebuilt, registry_keys=[log.note_key_of(identity)], opening=opening)
+
+
 def test_receipt_is_against_the_first_checkpoint_covering_the_event(
     client, owner_token, identity
 ):
