@@ -457,10 +457,12 @@ def _issue_ownership(
     now: datetime,
     status_list_length: int,
     id_source: IdSource,
+    ownership_id: str,
+    receipt: Mapping[str, Any] | None,
 ) -> tuple[OwnershipRecord, ItemPublic, dict[str, Any], str]:
     """The buyer's ownership record and OwnershipCredential in both forms (as
     registration issues them; ``acquiredFrom`` the seller, ``evidence`` the
-    transfer documents' digests)."""
+    transfer documents' digests, ``registryReceipt`` the transfer's log receipt)."""
     owns: dict[str, Any] = {
         "type": "OwnershipInfo",
         "typeOfGood": db_item.item_did,
@@ -470,6 +472,8 @@ def _issue_ownership(
     }
     if acquisition:
         owns["acquisition"] = dict(acquisition)
+    if receipt:
+        owns["registryReceipt"] = dict(receipt)
     document = {"id": owner, "owns": owns}
     schemas.validate_document(document, schemas.SchemaName.OWNERSHIP)
     try:
@@ -526,7 +530,6 @@ def _issue_ownership(
         status=status.token_reference(identity, number=token_list, index=token_index),
         now=now,
     )
-    ownership_id = id_source()
     public = ItemPublic(
         id=db_item.id,
         did=db_item.item_did,
@@ -634,6 +637,19 @@ def accept_offer(
     }
     if isinstance(offered.get("price"), dict):
         acquisition["price"] = offered["price"]
+    transfer_id, ownership_id = id_source(), id_source()
+    logged = log.log_event(
+        session,
+        log.make_event(
+            log.EventType.TRANSFER,
+            time=now,
+            itemId=db_item.id,
+            transferId=transfer_id,
+            ownershipId=ownership_id,
+        ),
+        identity=identity,
+        now=now,
+    )
     db_ownership, public, credential, sd_jwt_credential = _issue_ownership(
         session=session,
         db_item=db_item,
@@ -647,6 +663,10 @@ def accept_offer(
         now=now,
         status_list_length=status_list_length,
         id_source=id_source,
+        ownership_id=ownership_id,
+        receipt=(
+            None if logged.receipt is None else log.registry_receipt(logged.receipt)
+        ),
     )
     try:
         crud.create_ownership(session=session, db_ownership=db_ownership)
@@ -655,7 +675,7 @@ def accept_offer(
     db_offer.accepted_at = now
     session.add(db_offer)
     db_transfer = TransferRecord(
-        id=id_source(),
+        id=transfer_id,
         item_id=db_item.id,
         offer_id=db_offer.id,
         seller_did=db_offer.seller_did,
@@ -672,18 +692,6 @@ def accept_offer(
         db_custody.returned_at = now
         session.add(db_custody)
     _bump(session, db_state, now=now)
-    logged = log.log_event(
-        session,
-        log.make_event(
-            log.EventType.TRANSFER,
-            time=now,
-            itemId=db_item.id,
-            transferId=db_transfer.id,
-            ownershipId=db_ownership.id,
-        ),
-        identity=identity,
-        now=now,
-    )
     return TransferOutcome(
         transfer=db_transfer,
         item=db_item,

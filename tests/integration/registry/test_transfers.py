@@ -484,3 +484,13 @@ def test_transfer_is_logged_with_a_receipt_for_the_buyer(
     assert body["opening"]["event"]["type"] == "transfer"
     assert body["opening"]["event"]["itemId"] == registered["item"]["id"]
     assert body["receipt"]["leafIndex"] > registered["receipt"]["leafIndex"]
+
+
+def test_buyers_credential_carries_the_transfer_receipt(
+    client, seller, buyer, seller_token, buyer_token, registered
+):
+    body = _transfer(
+        client, seller, seller_token, buyer, buyer_token, registered["item"]["did"]
+    ).json()
+    receipt = body["credential"]["credentialSubject"]["owns"]["registryReceipt"]
+    assert receipt["logIndex"] == body["receipt"]["leafIndex"]
