@@ -105,3 +105,8 @@ class LogVerificationPublic(SQLModel):
     checkpoints: int
     latest_checkpoint: int | None
     signed_tail: int | None
+    vkey: str | None = Field(
+        default=None,
+        description="the C2SP verifier key of the checkpoints, to compare with "
+        "what auditors pinned on first use",
+    )

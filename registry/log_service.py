@@ -38,4 +38,5 @@ def verify_configured_log(
         ) from exc
     finally:
         engine.dispose()
-    return LogVerificationPublic.model_validate(report.to_json())
+    vkey = log.note_key_of(identity).to_vkey() if log.can_sign(identity) else None
+    return LogVerificationPublic.model_validate({**report.to_json(), "vkey": vkey})

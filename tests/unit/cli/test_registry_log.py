@@ -48,6 +48,7 @@ def test_log_verify_signs_the_unsigned_tail_then_finds_nothing_to_sign(capsys):
     code, first = run(capsys, "log", "verify")
     assert code == 0
     assert (first["size"], first["signed_tail"], first["checkpoints"]) == (2, 2, 1)
+    assert first["vkey"].startswith("registry.test/log+")
 
     code, second = run(capsys, "log", "verify")
     assert code == 0
