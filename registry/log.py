@@ -109,8 +109,16 @@ def can_sign(identity: RegistryIdentity) -> bool:
 # --- the node store -------------------------------------------------------------------
 
 
-def _lock(session: Session) -> None:
-    """Take the log's write lock for the rest of the transaction."""
+def lock(session: Session) -> None:
+    """Take the log's write lock for the rest of the transaction (idempotent).
+
+    Lock order: a transaction that will append should take this lock before it
+    writes rows other transactions also write (status lists above all), e.g.
+    before ``status.revoke``. ``append_event`` takes it too, but a transaction
+    that holds a status-list row and then waits for the log, while the log's holder
+    waits for that row, deadlocks on PostgreSQL (SQLite serialises whole
+    transactions and cannot).
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
@@ -186,7 +194,7 @@ def append_event(
         CanonicalizationError: the event is not I-JSON.
         LogCorruptError: a node the append needs is missing.
     """
-    _lock(session)
+    lock(session)
     store = DatabaseNodeStore(session)
     index = store.size
     leaf_data, opening = commit_event(event, salt=salt)
@@ -243,7 +251,7 @@ def checkpoint(session: Session, *, identity: RegistryIdentity, now: datetime) -
         LogCorruptError: the stored tree disagrees with the last checkpoint.
         UnsupportedAlgorithmError: the registry key is not Ed25519.
     """
-    _lock(session)
+    lock(session)
     store = DatabaseNodeStore(session)
     previous = latest_checkpoint(session)
     if previous is not None:
@@ -493,7 +501,7 @@ def verify_log(
         LogCorruptError: any mismatch (``context.kind`` says which).
         did_vault's checkpoint errors: a checkpoint that does not verify.
     """
-    _lock(session)
+    lock(session)
     memory = InMemoryNodeStore()
     for position, leaf in enumerate(_batches(session, LogLeaf, [col(LogLeaf.index)])):
         if leaf.index != position:
