@@ -615,6 +615,9 @@ def accept_offer(
     _check_not_reported(db_state)
 
     crud.end_ownership(session=session, db_ownership=current, now=now)
+    # Lock order (registry/log.py): the log before the status lists, as registration
+    # does, or a transfer and a registration can deadlock on PostgreSQL.
+    log.lock(session)
     status.revoke(session=session, ownership_id=current.id, now=now)
     acceptance_digest = document_digest(acceptance)
     evidence = [
