@@ -536,18 +536,20 @@ _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_DIGITS = bytes.maketrans(_B58_ALPHABET.encode("ascii"), bytes(range(58)))
 _B58_INVALID = bytes(set(range(256)) - set(_B58_ALPHABET.encode("ascii")))
 _B58_CHUNK = 58**10
+# Two base58 digits at a time: 3,364 two-character strings, read-only.
+_B58_PAIRS = tuple(a + b for a in _B58_ALPHABET for b in _B58_ALPHABET)
 
 
 def _encode_signature(signature: bytes) -> str:
     """Multibase base58btc (``z`` + Bitcoin-alphabet base58) of the signature."""
     number = int.from_bytes(signature, "big")
-    digits: list[str] = []
+    pairs: list[str] = []
     while number:
         number, chunk = divmod(number, _B58_CHUNK)
-        for _ in range(10):
-            chunk, digit = divmod(chunk, 58)
-            digits.append(_B58_ALPHABET[digit])
-    text = "".join(reversed(digits)).lstrip("1")
+        for _ in range(5):
+            chunk, pair = divmod(chunk, 3364)
+            pairs.append(_B58_PAIRS[pair])
+    text = "".join(reversed(pairs)).lstrip("1")
     zeros = len(signature) - len(signature.lstrip(b"\0"))
     return BASE58BTC_PREFIX + "1" * zeros + text
 

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from did_vault.credentials.proofs import (
     CachingResolver,
@@ -289,3 +291,15 @@ def test_caching_resolver_does_not_cache_failures_and_stays_bounded() -> None:
     assert inner.calls.count(did) == 3
     with pytest.raises(ValueError, match="max_entries"):
         CachingResolver(inner, max_entries=0)
+
+
+@given(st.binary(max_size=80))
+def test_proof_value_base58_matches_the_base58_package(data: bytes) -> None:
+    import base58
+
+    from did_vault.credentials.proofs import _decode_signature, _encode_signature
+
+    encoded = _encode_signature(data)
+    assert encoded == "z" + base58.b58encode(data).decode("ascii")
+    if data:
+        assert _decode_signature(encoded) == data
