@@ -17,6 +17,7 @@ under ``## registry``::
     ├── NotFoundError                          [item.not-found]
     ├── LogCheckpointNotFoundError             [log.checkpoint-not-found]
     ├── LogCorruptError                        [log.corrupt]
+    ├── WitnessStateError                      [witness.state-invalid]
     ├── AuthenticationError                    [auth.failed]
     │   ├── AuthRequiredError                  [auth.required]
     │   ├── ChallengeUnknownError              [auth.challenge-unknown]
@@ -143,6 +144,14 @@ class LogCorruptError(RegistryError):
 
     code = "log.corrupt"
     title = "Transparency log corrupt"
+    exit_code = 65
+
+
+class WitnessStateError(RegistryError):
+    """A witness's state file cannot be read, or is not a state it wrote."""
+
+    code = "witness.state-invalid"
+    title = "Witness state unreadable"
     exit_code = 65
 
 
