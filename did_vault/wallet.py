@@ -26,7 +26,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -47,6 +47,7 @@ from did_vault.errors import (
     KeystoreNotFoundError,
     KeystoreUnlockError,
     MalformedInputError,
+    MalformedReceiptError,
     UnsupportedAlgorithmError,
     UnsupportedDIDMethodError,
     UnsupportedError,
@@ -72,6 +73,7 @@ from did_vault.keystore import (
     unseal_file,
 )
 from did_vault.sd_jwt.holder import SDJWT
+from did_vault.transparency.receipt import Receipt
 
 WALLET_FILE_NAME = "wallet.dvault"
 WALLET_FORMAT = 1
@@ -156,6 +158,9 @@ class StoredCredential:
     subject_ids: tuple[str, ...] = ()
     valid_until: str | None = None
     added_at: datetime | None = None
+    # the log receipt the issuing registry returned, with the owner's opening
+    # (``Receipt.to_json(include_opening=True)``): private, shown only on purpose
+    receipt: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
 
     def document(self) -> dict[str, Any]:
         """The credential as a JSON object (VC: the document; SD-JWT VC: every claim
@@ -197,8 +202,10 @@ def _stored_credential(entry: Any) -> StoredCredential:
         raise KeystoreUnlockError(_CONTENT_DAMAGED)
     try:
         added_at = _utc(datetime.fromisoformat(entry["added_at"]))
+        receipt = _receipt_json(entry.get("receipt"))
         if entry["format"] == CREDENTIAL_FORMAT_SD_JWT_VC:
-            return _stored_sd_jwt(entry["id"], entry["raw"], added_at)
+            stored = _stored_sd_jwt(entry["id"], entry["raw"], added_at)
+            return replace(stored, receipt=receipt)
         model = VerifiableCredential.from_json(entry["raw"])
     except (DidVaultError, ValueError) as exc:
         raise KeystoreUnlockError(_CONTENT_DAMAGED) from exc
@@ -215,7 +222,22 @@ def _stored_credential(entry: Any) -> StoredCredential:
         subject_ids=tuple(str(s["id"]) for s in subject_list if "id" in s),
         valid_until=_timestamp(model.valid_until) if model.valid_until else None,
         added_at=added_at,
+        receipt=receipt,
     )
+
+
+def _receipt_json(value: Any) -> dict[str, Any] | None:
+    """A credential's kept log receipt, checked for shape (None if there is none).
+
+    Raises:
+        MalformedReceiptError: not a receipt with its opening.
+    """
+    if value is None:
+        return None
+    receipt = Receipt.from_json(value)
+    if receipt.opening is None:
+        raise MalformedReceiptError("a kept receipt carries its opening")
+    return receipt.to_json(include_opening=True)
 
 
 def _stored_sd_jwt(local_id: str, raw: str, added_at: datetime) -> StoredCredential:
@@ -799,10 +821,14 @@ class Wallet:
         *,
         local_id: str | None = None,
         now: datetime | None = None,
+        receipt: Mapping[str, Any] | None = None,
     ) -> StoredCredential:
         """Keep a credential, exactly as received (verify it first: this does not).
 
-        ``local_id`` defaults to the first free ``cred-<n>``.
+        ``local_id`` defaults to the first free ``cred-<n>``. ``receipt`` is the
+        issuing registry's log receipt with the owner's opening (the JSON form of
+        ``Receipt.to_json(include_opening=True)``), kept beside the credential as
+        the owner's offline proof of when the event was logged.
 
         A VC Data Model 2.0 document (JSON) is kept as ``vc-di``; a compact SD-JWT
         VC (``<jwt>~<disclosure>~…~``) as ``dc+sd-jwt``, with all its disclosures.
@@ -810,6 +836,7 @@ class Wallet:
         Raises:
             MalformedCredentialError: not a VC Data Model 2.0 credential.
             MalformedSDJWTError: looks like an SD-JWT but is not one.
+            MalformedReceiptError: a ``receipt`` that is not one, or has no opening.
             MalformedInputError: a ``local_id`` that breaks the alias rules.
             AliasExistsError: the local id is taken.
             KeystoreError: the operating system refused the write (nothing changed).
@@ -830,7 +857,8 @@ class Wallet:
             local_id = f"{AUTO_CREDENTIAL_PREFIX}{number}"
         elif _check_alias(local_id) in taken:
             raise AliasExistsError("the credential id is already in use", id=local_id)
-        entry = {
+        kept_receipt = _receipt_json(receipt)
+        entry: dict[str, Any] = {
             "id": local_id,
             "format": CREDENTIAL_FORMAT_SD_JWT_VC
             if is_sd_jwt
@@ -838,6 +866,8 @@ class Wallet:
             "raw": raw,
             "added_at": _timestamp(_utc(now)),
         }
+        if kept_receipt is not None:
+            entry["receipt"] = kept_receipt
         stored = _stored_credential(entry)
         entries = self._payload.get("credentials", [])
         self._save({**self._payload, "credentials": [*entries, entry]})

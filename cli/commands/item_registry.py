@@ -112,6 +112,16 @@ def authenticate(client: RegistryClient, wallet: Wallet, did: str) -> str:
     return client.authenticate(record.did, sign).access_token
 
 
+def kept_receipt(
+    receipt: Mapping[str, Any] | None, opening: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The log receipt with its opening, as the wallet keeps it beside the
+    credentials (None when the registry returned no receipt)."""
+    if receipt is None or opening is None:
+        return None
+    return {**receipt, "opening": dict(opening)}
+
+
 def _read_self_asserted(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -190,8 +200,11 @@ def register_item(
             raise _problem(exc) from exc
         finally:
             client.close()
-        stored_vc = wallet.add_credential(registration.credential)
-        stored_sd = wallet.add_credential(registration.sd_jwt_credential)
+        receipt = kept_receipt(registration.receipt, registration.opening)
+        stored_vc = wallet.add_credential(registration.credential, receipt=receipt)
+        stored_sd = wallet.add_credential(
+            registration.sd_jwt_credential, receipt=receipt
+        )
     item = registration.item
     return {
         "item": item.id,
@@ -203,6 +216,7 @@ def register_item(
         "assurance": item.assurance.value,
         "credential": stored_vc.local_id,
         "sd_jwt_credential": stored_sd.local_id,
+        "receipt": receipt is not None,
     }
 
 

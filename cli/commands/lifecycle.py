@@ -43,6 +43,7 @@ from cli.commands.item_registry import (
     _problem,
     authenticate,
     connect,
+    kept_receipt,
 )
 from cli.context import (
     CLIError,
@@ -60,13 +61,19 @@ from did_vault import (
     CachingResolver,
     DidVaultError,
     HttpxFetcher,
+    KeyAlgorithm,
+    NoteKey,
+    Receipt,
     ResolutionError,
+    StoredCredential,
     TokenStatusChecker,
     Wallet,
+    check_registered_before,
     format_claim_path,
     holder_key_for,
     issue_credential,
     items,
+    parse_checkpoint,
     present_sd_jwt,
     status_key_resolver,
     verify_sd_jwt,
@@ -364,8 +371,9 @@ def accept_offer(
             raise _problem(exc) from exc
         finally:
             client.close()
-        stored_vc = wallet.add_credential(result["credential"])
-        stored_sd = wallet.add_credential(result["sd_jwt_credential"])
+        receipt = kept_receipt(result.get("receipt"), result.get("opening"))
+        stored_vc = wallet.add_credential(result["credential"], receipt=receipt)
+        stored_sd = wallet.add_credential(result["sd_jwt_credential"], receipt=receipt)
     item = result["item"]
     return {
         "item": item["id"],
@@ -641,7 +649,7 @@ def check_stolen_command(
 # --- insurer proof -------------------------------------------------------------------
 
 
-def _ownership_credential(wallet: Wallet, item: str) -> tuple[str, SDJWT]:
+def _ownership_credential(wallet: Wallet, item: str) -> tuple[StoredCredential, SDJWT]:
     """The held registry OwnershipCredential (SD-JWT VC) for ``item`` (its DID or
     its registry id), newest first."""
     for stored in reversed(wallet.list_credentials()):
@@ -650,7 +658,7 @@ def _ownership_credential(wallet: Wallet, item: str) -> tuple[str, SDJWT]:
         parsed = SDJWT.parse(stored.raw)
         item_did = str(parsed.claims().get("item", {}).get("id", ""))
         if item in (item_did, item_did.rsplit(":", 1)[-1], stored.local_id):
-            return stored.local_id, parsed
+            return stored, parsed
     raise CLIError(
         "cli.credential-missing",
         f"no OwnershipCredential for {item} in this wallet",
@@ -673,7 +681,7 @@ def create_proof(
         CLIError: no ownership credential for the item, or no key for it.
     """
     with open_wallet(output, cfg, passphrase_file) as wallet:
-        local_id, parsed = _ownership_credential(wallet, item)
+        stored, parsed = _ownership_credential(wallet, item)
         key = holder_key_for(
             parsed, (wallet.signing_key(d.did) for d in wallet.list_dids())
         )
@@ -690,11 +698,13 @@ def create_proof(
     )
     return {
         "kind": PROOF_FILE_KIND,
-        "credential": local_id,
+        "credential": stored.local_id,
         "audience": audience,
         "disclosed": [format_claim_path(path) for path in disclose],
         "presentation": presentation,
-        "receipt": None,
+        # the registration (or transfer) log receipt with its opening: the
+        # insurer's offline proof that the ownership was logged before a date
+        "receipt": stored.receipt,
     }
 
 
@@ -797,7 +807,60 @@ def verify_proof(
         started = datetime.fromisoformat(owned_from.replace("Z", "+00:00"))
         result["before"] = _utc(before).isoformat()
         result["owned_before"] = started < _utc(before)
+        if proof.get("receipt") is not None:
+            result["logged_before"] = _logged_before(
+                output,
+                proof["receipt"],
+                resolver=resolver,
+                issuer=str(issuer),
+                item=str(result["item"]),
+                before=_utc(before),
+            )
     return result
+
+
+def _logged_before(
+    output: Output,
+    receipt_json: Any,
+    *,
+    resolver: CachingResolver,
+    issuer: str,
+    item: str,
+    before: datetime,
+) -> str:
+    """Check the proof's log receipt: signed by the issuing registry's key (from its
+    DID document), opened to this item's registration or transfer, and in a
+    checkpoint cosigned before ``before``; the checkpoint's time.
+
+    Raises:
+        SystemExit: the receipt does not show that (1), or could not be checked (69).
+    """
+    try:
+        receipt = Receipt.from_json(receipt_json)
+        origin = parse_checkpoint(receipt.checkpoint).checkpoint.origin
+        keys = [
+            NoteKey(origin, method.public_key())
+            for method in resolver.resolve(issuer).methods_for("assertionMethod")
+            if method.public_key().algorithm is KeyAlgorithm.ED25519
+        ]
+        verified = check_registered_before(receipt, before, registry_keys=keys)
+    except DidVaultError as exc:
+        output.problem({"verified": False, **exc.to_dict()})
+        sys.exit(
+            EXIT_UNAVAILABLE if isinstance(exc, ResolutionError) else EXIT_NOT_VALID
+        )
+    event = verified.event or {}
+    if item.rsplit(":", 1)[-1] != event.get("itemId"):
+        output.problem(
+            {
+                "verified": False,
+                "code": "cli.proof-invalid",
+                "detail": "the log receipt is for another item",
+            }
+        )
+        sys.exit(EXIT_NOT_VALID)
+    assert verified.time is not None  # check_registered_before requires it
+    return verified.time.isoformat()
 
 
 REGISTRY_FACTS = (

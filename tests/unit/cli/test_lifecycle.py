@@ -9,6 +9,7 @@ line's own refusals.
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,13 @@ import pytest
 
 from cli.commands import lifecycle
 from cli.main import main
+from did_vault.keys import KeyAlgorithm, PrivateKey
+from did_vault.keystore import KDFParameters
+from did_vault.transparency.checkpoint import Checkpoint, sign_checkpoint
+from did_vault.transparency.commitment import commit
+from did_vault.transparency.merkle import InMemoryNodeStore, root_at
+from did_vault.transparency.receipt import make_receipt
+from did_vault.wallet import Wallet
 
 PASSPHRASE = "correct horse battery staple"
 INSURER = "did:web:insurer.example"
@@ -211,3 +219,98 @@ def test_accept_by_offer_id_needs_the_registry(home, capsys):
 
     assert code == 2
     assert problem["code"] == "cli.usage"
+
+
+def _keep_receipt(home: Path, *, item_id: str, logged_at: datetime) -> None:
+    """Store the held OwnershipCredential again, now with a log receipt signed by
+    the issuer's ("registry") key: a one-leaf log opened to ``item_id``."""
+    with Wallet.open(home, PASSPHRASE, kdf_floor=KDFParameters.TESTING) as wallet:
+        key = wallet.signing_key("registry")
+        held = wallet.list_credentials()[-1]
+        store = InMemoryNodeStore()
+        leaf, opening = commit({"type": "registration", "itemId": item_id})
+        store.append_data(leaf)
+        body = Checkpoint("registry.example/log", 1, root_at(store, 1))
+        receipt = make_receipt(
+            store,
+            leaf_index=0,
+            leaf_data=leaf,
+            checkpoint=sign_checkpoint(body, key, now=logged_at),
+            opening=opening,
+        )
+        wallet.add_credential(held.raw, receipt=receipt.to_json(include_opening=True))
+
+
+def _verify_before(capsys, proof: Path, nonce: str, before: str):
+    return run(
+        capsys,
+        *("item", "verify-proof", str(proof), "--audience", INSURER),
+        *("--nonce", nonce, "--before", before),
+    )
+
+
+def test_prove_carries_the_kept_receipt_and_the_insurer_checks_it_offline(
+    owner, home, capsys, tmp_path
+):
+    logged_at = datetime(2026, 3, 1, 10, 0, 5, tzinfo=UTC)
+    _keep_receipt(home, item_id=ITEM_DID.rsplit(":", 1)[-1], logged_at=logged_at)
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0101")
+    assert json.loads(proof.read_text())["receipt"]["opening"]["event"]["itemId"]
+
+    code, verified = _verify_before(
+        capsys, proof, "insurer-nonce-0101", "2026-06-01T00:00:00Z"
+    )
+
+    assert code == 0, verified
+    assert verified["logged_before"] == logged_at.isoformat()
+
+
+def test_verify_proof_refuses_a_receipt_logged_after_the_loss(
+    owner, home, capsys, tmp_path
+):
+    logged_at = datetime(2026, 7, 1, tzinfo=UTC)
+    _keep_receipt(home, item_id=ITEM_DID.rsplit(":", 1)[-1], logged_at=logged_at)
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0102")
+
+    code, problem = _verify_before(
+        capsys, proof, "insurer-nonce-0102", "2026-06-01T00:00:00Z"
+    )
+
+    assert code == 1
+    assert problem["code"] == "log.registered-too-late"
+
+
+def test_verify_proof_refuses_a_receipt_of_another_item(owner, home, capsys, tmp_path):
+    logged_at = datetime(2026, 3, 1, 10, 0, 5, tzinfo=UTC)
+    _keep_receipt(home, item_id="another-item", logged_at=logged_at)
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0103")
+
+    code, problem = _verify_before(
+        capsys, proof, "insurer-nonce-0103", "2026-06-01T00:00:00Z"
+    )
+
+    assert code == 1
+    assert problem["code"] == "cli.proof-invalid"
+
+
+def test_verify_proof_refuses_a_receipt_signed_by_another_key(
+    owner, home, capsys, tmp_path
+):
+    _keep_receipt(
+        home,
+        item_id=ITEM_DID.rsplit(":", 1)[-1],
+        logged_at=datetime(2026, 3, 1, 10, 0, 5, tzinfo=UTC),
+    )
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0104")
+    document = json.loads(proof.read_text())
+    forged = Checkpoint("registry.example/log", 1, bytes(32))
+    other = PrivateKey(KeyAlgorithm.ED25519, bytes(range(32)))
+    document["receipt"]["checkpoint"] = sign_checkpoint(forged, other)
+    proof.write_text(json.dumps(document))
+
+    code, problem = _verify_before(
+        capsys, proof, "insurer-nonce-0104", "2026-06-01T00:00:00Z"
+    )
+
+    assert code == 1
+    assert problem["code"].startswith("log.")

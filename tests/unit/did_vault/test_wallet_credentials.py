@@ -10,8 +10,14 @@ from did_vault.errors import (
     AliasExistsError,
     CredentialNotFoundError,
     MalformedCredentialError,
+    MalformedReceiptError,
 )
+from did_vault.keys import KeyAlgorithm, PrivateKey
 from did_vault.keystore import KDFParameters
+from did_vault.transparency.checkpoint import Checkpoint, sign_checkpoint
+from did_vault.transparency.commitment import commit
+from did_vault.transparency.merkle import InMemoryNodeStore, root_at
+from did_vault.transparency.receipt import make_receipt
 from did_vault.wallet import Wallet
 
 PASSPHRASE = "wallet passphrase"
@@ -133,4 +139,40 @@ def test_broken_sd_jwt_is_refused(wallet: Wallet) -> None:
 
     with pytest.raises(MalformedInputError):
         wallet.add_credential("not.an.sdjwt~garbage~")
+    assert wallet.list_credentials() == []
+
+
+def _receipt() -> dict[str, object]:
+    """A one-leaf log's receipt with its opening (shape only: not verified here)."""
+    key = PrivateKey(KeyAlgorithm.ED25519, bytes(range(32)))
+    store = InMemoryNodeStore()
+    leaf, opening = commit({"type": "registration", "itemId": "item-1"})
+    store.append_data(leaf)
+    note = sign_checkpoint(
+        Checkpoint("registry.example/log", 1, root_at(store, 1)), key
+    )
+    receipt = make_receipt(
+        store, leaf_index=0, leaf_data=leaf, checkpoint=note, opening=opening
+    )
+    return receipt.to_json(include_opening=True)
+
+
+def test_a_credential_keeps_its_log_receipt_across_reopening(tmp_path: Path) -> None:
+    home = tmp_path / "w"
+    receipt = _receipt()
+    with Wallet.create(home, PASSPHRASE, kdf=KDFParameters.TESTING) as wallet:
+        stored = wallet.add_credential(RAW, now=NOW, receipt=receipt)
+        assert stored.receipt == receipt
+        assert wallet.add_credential(RAW, now=NOW).receipt is None
+    with Wallet.open(home, PASSPHRASE, kdf_floor=KDFParameters.TESTING) as wallet:
+        assert wallet.get_credential("cred-1").receipt == receipt
+        assert wallet.get_credential("cred-2").receipt is None
+
+
+def test_a_receipt_without_its_opening_or_malformed_is_refused(wallet: Wallet) -> None:
+    receipt = _receipt()
+    unopened = {k: v for k, v in receipt.items() if k != "opening"}
+    for bad in (unopened, {**receipt, "leafIndex": -1}, {"receipt": True}):
+        with pytest.raises(MalformedReceiptError):
+            wallet.add_credential(RAW, now=NOW, receipt=bad)
     assert wallet.list_credentials() == []
