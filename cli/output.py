@@ -42,6 +42,10 @@ class Output:
                 value = json.dumps(value, indent=2)
             self._out.print(f"[bold]{escape(str(key))}[/bold]: {escape(str(value))}")
 
+    def text(self, text: str) -> None:
+        """Text exactly as given (e.g. a signed note), for piping."""
+        sys.stdout.write(text)
+
     def document(self, document: Mapping[str, Any]) -> None:
         """A JSON document (e.g. a DID document), pretty-printed in both modes."""
         if self.as_json:

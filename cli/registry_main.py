@@ -3,22 +3,29 @@
 ``serve`` runs the service (uvicorn), ``db check`` / ``db upgrade`` look after the
 database, and ``trust add|remove|list`` edits the trust list directly through the
 registry's own code. Configuration comes from ``REGISTRY_*``; a bad setting exits 78.
+``witness`` is a log witness for any registry, run by a third party (no
+``REGISTRY_*`` configuration): it cosigns the registry's checkpoint only if it
+extends the last one it cosigned (see ``registry.witness``).
 """
 
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from cli.output import Output
-from did_vault import DidVaultError
+from did_vault import DidVaultError, NoteKey, VerificationError
 from registry import log_service, service
+from registry.client import RegistryClient, RegistryProblem
 from registry.config import Settings, load_settings
 from registry.errors import RegistryError
+from registry.identity import read_key_file
 from registry.models import TrustRole
 from registry.storage import check_database
+from registry.witness import witness_registry
 
 app = typer.Typer(
     name="registry",
@@ -172,6 +179,64 @@ def log_verify(json_output: JsonOption = False) -> None:
     except DidVaultError as exc:
         _fail(output, exc)
     output.result(report.model_dump(mode="json"), message="Log verified.")
+
+
+@app.command("witness")
+def witness_command(
+    registry: Annotated[
+        str, typer.Option("--registry", help="The registry's base URL (https://…).")
+    ],
+    key_file: Annotated[
+        Path,
+        typer.Option(
+            "--key-file", help="The witness's Ed25519 key (Multikey secret or JWK)."
+        ),
+    ],
+    state_file: Annotated[
+        Path,
+        typer.Option(
+            "--state-file", help="The last checkpoint cosigned of each log (JSON)."
+        ),
+    ],
+    log_key: Annotated[
+        str,
+        typer.Option(
+            "--log-key",
+            help="The log's verifier key (vkey, as `registry log verify` prints).",
+        ),
+    ],
+    name: Annotated[
+        str, typer.Option("--name", help="The witness's key name in cosignatures.")
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Cosign the registry's latest checkpoint if it extends the last one cosigned,
+    and print the cosigned note (a rollback or a fork exits 1, state unchanged)."""
+    output = Output(as_json=json_output)
+    client = RegistryClient.connect(registry.rstrip("/"))
+    try:
+        result = witness_registry(
+            client,
+            state_path=state_file,
+            key=read_key_file(key_file),
+            name=name,
+            log_keys=[NoteKey.from_vkey(log_key)],
+            now=_now(),
+        )
+    except RegistryProblem as exc:
+        output.problem(exc.to_dict())
+        sys.exit(69 if exc.status in (0, 502, 503) else 65)
+    except VerificationError as exc:
+        output.problem(exc.to_dict())
+        sys.exit(1)
+    except DidVaultError as exc:
+        _fail(output, exc)
+    finally:
+        client.close()
+    if json_output:
+        output.result(result.to_json())
+    else:
+        output.text(result.note)
 
 
 def _now() -> datetime:
