@@ -188,3 +188,42 @@ def test_registry_witness_command_prints_the_cosigned_note(
         witness_keys=[NoteKey(WITNESS_NAME, witness_key.public_key)],
     )
     assert read_state(state) == {log.origin_of(identity): result.stdout}
+
+
+def test_registry_witness_command_exits_1_on_a_rollback(
+    client, registry_engine, identity, witness_key, tmp_path, monkeypatch
+):
+    key_file, state = tmp_path / "witness.key", tmp_path / "witness.json"
+    write_key_file(key_file, witness_key)
+    _append(registry_engine, identity, 5)
+    _run(client, identity, state, witness_key)
+    before = state.read_bytes()
+    older = client.get("/v1/log/checkpoint/3").text
+
+    class RolledBack(RegistryClient):
+        def log_checkpoint(self, tree_size: int | None = None) -> str:
+            return older
+
+    monkeypatch.setattr(
+        RegistryClient, "connect", classmethod(lambda cls, url: RolledBack(client))
+    )
+    arguments = [
+        "witness",
+        "--registry",
+        "http://registry.test",
+        "--key-file",
+        str(key_file),
+        "--state-file",
+        str(state),
+        "--log-key",
+        log.note_key_of(identity).to_vkey(),
+        "--name",
+        WITNESS_NAME,
+        "--json",
+    ]
+
+    result = CliRunner().invoke(registry_main.app, arguments)
+
+    assert result.exit_code == 1, result.output
+    assert '"log.rollback"' in result.output
+    assert state.read_bytes() == before

@@ -226,3 +226,10 @@ def test_witness_refuses_other_origin_without_its_key(tmp_path):
     with pytest.raises(UntrustedCheckpointError):
         _witness(log.checkpoint(3, origin="evil.example/log"), _no_proof, state)
     assert list(read_state(state)) == [ORIGIN]
+
+
+def test_witness_extends_an_empty_tree_without_a_proof(tmp_path):
+    log, state = Log().grow(4), tmp_path / "witness.json"
+    _witness(log.checkpoint(0), _no_proof, state)
+    cosigned = _witness(log.checkpoint(4), _no_proof, state)
+    assert read_state(state) == {ORIGIN: cosigned}
