@@ -745,7 +745,7 @@ def _prove(story: _Story, owner: str, *, loss: datetime.datetime | None) -> None
         "insurer",
         [
             *("item", "verify-proof", str(proof), "--audience", insurer),
-            *("--nonce", nonce, *before),
+            *("--nonce", nonce, *before, "--registry", story.registry.url),
         ],
     )
     item = verified["claims"]["item"]
@@ -766,9 +766,18 @@ def _prove(story: _Story, owner: str, *, loss: datetime.datetime | None) -> None
             verified["owned_before"] is True,
             f"and owned it before the loss date {loss:%Y-%m-%d %H:%M:%S} UTC",
         )
-    story.out.pending(
-        "not available yet: 'verify-proof --registry' (the registry's own insurer "
-        "check) needs a registry that resolves its did:web behind this test CA"
+    facts = verified["registry"]
+    _check(
+        story.out,
+        facts["current_owner"] is True
+        and facts["reported_stolen"] is (loss is not None)
+        and (loss is None or facts["registered_before"] is True),
+        f"the registry confirms: {owner.title()} is the current owner"
+        + (
+            ", registered before the loss, and the e-bike is reported stolen"
+            if loss is not None
+            else ", not reported missing or stolen"
+        ),
     )
     if loss is not None:
         _check(

@@ -28,7 +28,7 @@ from registry import auth, trust
 from registry.config import Settings
 from registry.db import make_engine
 from registry.errors import AuthRequiredError, ForbiddenError
-from registry.identity import RegistryIdentity, load_identity
+from registry.identity import RegistryIdentity, SelfResolver, load_identity
 from registry.metrics import Metrics
 from registry.models import TrustRole
 from registry.vcapi import VCAPIIssuer, load_issuers, status_checker
@@ -100,9 +100,14 @@ def get_fetcher(request: Request, settings: SettingsDep) -> Fetcher:
 FetcherDep = Annotated[Fetcher, Depends(get_fetcher)]
 
 
-def get_resolver(request: Request, fetcher: FetcherDep) -> DIDDocumentResolver:
+def get_resolver(
+    request: Request, fetcher: FetcherDep, identity: IdentityDep
+) -> DIDDocumentResolver:
+    """did:key, did:jwk, did:web over HTTPS; the registry's own DID locally."""
     resolver = _lazy(
-        request, "resolver", lambda: CachingResolver(default_resolver(fetcher))
+        request,
+        "resolver",
+        lambda: CachingResolver(SelfResolver(identity, default_resolver(fetcher))),
     )
     return resolver  # type: ignore[return-value]
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from did_vault import (
     DIDDocument,
+    DIDDocumentResolver,
     DidVaultError,
     PrivateKey,
     build_did_web_document,
@@ -92,6 +93,31 @@ class RegistryIdentity:
         ).to_json()
         document["controller"] = [self.did, *controllers]
         return document
+
+
+class SelfResolver:
+    """Resolves the registry's own DID from its identity (no HTTP); any other DID
+    through ``resolver``.
+
+    The registry need not reach itself over HTTPS to check what it signed: behind a
+    private CA, a proxy or a DNS name that only clients see, a fetch of its own
+    ``/.well-known/did.json`` may fail, and its answer is known anyway.
+    """
+
+    def __init__(
+        self, identity: RegistryIdentity, resolver: DIDDocumentResolver
+    ) -> None:
+        self._identity = identity
+        self._resolver = resolver
+
+    def resolve(self, did: str, /) -> DIDDocument:
+        """The registry's document for its own DID, else the inner resolver's.
+
+        Raises: what the inner resolver raises.
+        """
+        if did == self._identity.did:
+            return self._identity.document
+        return self._resolver.resolve(did)
 
 
 def read_key_file(path: Path) -> PrivateKey:

@@ -6,11 +6,12 @@ import os
 
 import pytest
 
-from did_vault import KeyAlgorithm, PrivateKey
+from did_vault import KeyAlgorithm, PrivateKey, ResolutionError
 from registry.config import Settings
 from registry.errors import ConfigurationError
 from registry.identity import (
     RegistryIdentity,
+    SelfResolver,
     load_identity,
     read_key_file,
     write_key_file,
@@ -112,3 +113,37 @@ def test_item_did_and_document_name_owner_as_controller():
     document = identity.item_document("abc", controllers=["did:example:owner"])
     assert document["id"] == "did:web:registry.example:items:abc"
     assert document["controller"] == [identity.did, "did:example:owner"]
+
+
+class _Unreachable:
+    """A resolver for everything but the registry: records what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def resolve(self, did: str, /):
+        self.asked.append(did)
+        raise ResolutionError("unreachable", did=did)
+
+
+def test_self_resolver_answers_the_registry_did_from_its_identity():
+    identity = RegistryIdentity.from_key(KEY, domain="registry.example", port=8443)
+    inner = _Unreachable()
+
+    document = SelfResolver(identity, inner).resolve(identity.did)
+
+    assert document == identity.document
+    assert inner.asked == []
+
+
+def test_self_resolver_passes_other_dids_on():
+    identity = RegistryIdentity.from_key(KEY, domain="registry.example")
+    inner = _Unreachable()
+    other = "did:web:brand.example"
+
+    with pytest.raises(ResolutionError):
+        SelfResolver(identity, inner).resolve(other)
+    with pytest.raises(ResolutionError):
+        SelfResolver(identity, inner).resolve(identity.item_did("abc"))
+
+    assert inner.asked == [other, identity.item_did("abc")]
