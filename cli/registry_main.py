@@ -231,6 +231,9 @@ def witness_command(
         sys.exit(1)
     except DidVaultError as exc:
         _fail(output, exc)
+    except ValueError as exc:
+        output.problem({"code": "cli.usage", "detail": f"--name: {exc}"})
+        sys.exit(2)
     finally:
         client.close()
     if json_output:

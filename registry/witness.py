@@ -165,7 +165,9 @@ def witness(
             checkpoint cosigned before (the state is left as it was).
         WitnessStateError: the state file cannot be read.
         UnsupportedAlgorithmError: the witness key is not Ed25519.
+        ValueError: ``name`` is not a note key name (empty, a space or ``+``).
     """
+    NoteKey(name, key.public_key)  # refuse a bad name or key before any I/O
     verified = verify_checkpoint(note, verifier_keys=log_keys)
     new = verified.checkpoint
     with _locked(state_path):

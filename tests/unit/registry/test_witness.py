@@ -10,11 +10,13 @@ import pytest
 from did_vault import (
     Checkpoint,
     InMemoryNodeStore,
+    KeyAlgorithm,
     LogForkError,
     LogProofError,
     LogRollbackError,
     NoteKey,
     PrivateKey,
+    UnsupportedAlgorithmError,
     UntrustedCheckpointError,
     consistency_proof,
     hash_leaf,
@@ -233,3 +235,32 @@ def test_witness_extends_an_empty_tree_without_a_proof(tmp_path):
     _witness(log.checkpoint(0), _no_proof, state)
     cosigned = _witness(log.checkpoint(4), _no_proof, state)
     assert read_state(state) == {ORIGIN: cosigned}
+
+
+@pytest.mark.parametrize("name", ["", "two words", "a+b"])
+def test_witness_refuses_a_bad_name_before_touching_state(tmp_path, name):
+    log, state = Log().grow(2), tmp_path / "witness.json"
+    with pytest.raises(ValueError, match="key name"):
+        witness(
+            log.checkpoint(2),
+            _no_proof,
+            state_path=state,
+            key=WITNESS_KEY,
+            name=name,
+            log_keys=[LOG_NOTE_KEY],
+        )
+    assert not state.exists()
+
+
+def test_witness_refuses_a_p256_key(tmp_path):
+    log, state = Log().grow(2), tmp_path / "witness.json"
+    with pytest.raises(UnsupportedAlgorithmError):
+        witness(
+            log.checkpoint(2),
+            _no_proof,
+            state_path=state,
+            key=PrivateKey.generate(KeyAlgorithm.P256),
+            name=WITNESS_NAME,
+            log_keys=[LOG_NOTE_KEY],
+        )
+    assert not state.exists()
