@@ -605,6 +605,7 @@ def _transfer(story: _Story) -> None:
         "bob", ["item", "accept", str(offer), "--registry", story.registry.url]
     )
     story.facts["bob_sd"] = accepted["sd_jwt_credential"]
+    story.facts["bob_vc"] = accepted["credential"]
     _check(
         story.out,
         accepted["owner"] == story.parties["bob"].did,
@@ -683,6 +684,22 @@ def _stolen(story: _Story) -> None:
         ],
     )
     _check(story.out, confirmed["status"] == "stolen", "the police confirm: stolen")
+    if "bob_vc" in story.facts:
+        refused = _verify_bob_ownership(story, expect=1)
+        _check(
+            story.out,
+            refused.get("code") == "credential.suspended",
+            "Bob's OwnershipCredential now verifies as suspended "
+            f"({refused.get('code')})",
+        )
+
+
+def _verify_bob_ownership(story: _Story, *, expect: int) -> dict[str, Any]:
+    """The shop verifies Bob's OwnershipCredential (Data Integrity) as anyone can."""
+    shown = story.run("bob", ["credential", "show", str(story.facts["bob_vc"])])
+    ownership = story.file("bob-ownership.json")
+    ownership.write_text(json.dumps(shown.get("document", shown)))
+    return story.run("vendor", ["credential", "verify", str(ownership)], expect=expect)
 
 
 def _digital_link() -> str:
@@ -727,6 +744,13 @@ def _recovered(story: _Story) -> None:
         ["item", "check-stolen", _digital_link(), "--registry", story.registry.url],
     )
     _check(story.out, answer["status"] == "clear", "the stolen-check says clear")
+    if "bob_vc" in story.facts:
+        verified = _verify_bob_ownership(story, expect=0)
+        _check(
+            story.out,
+            verified.get("verified") is True,
+            "and Bob's OwnershipCredential verifies again (suspension lifted)",
+        )
 
 
 def _prove(story: _Story, owner: str, *, loss: datetime.datetime | None) -> None:
@@ -761,6 +785,12 @@ def _prove(story: _Story, owner: str, *, loss: datetime.datetime | None) -> None
         + f", since {verified['owned_from']}",
     )
     if loss is not None:
+        _check(
+            story.out,
+            verified["suspended"] is True,
+            "its credential is suspended (reported stolen): noted, not refused, "
+            "as this is the insurer's very case",
+        )
         _check(
             story.out,
             verified["owned_before"] is True,

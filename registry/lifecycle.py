@@ -748,6 +748,7 @@ def report_missing(
     db_state.description = report.description
     _bump(session, db_state, now=now)
     _log(session, "missing", now=now, itemId=item_id)
+    status.suspension_changed(session=session, item_id=item_id)
     return state_public(session, db_item, db_state)
 
 
@@ -790,6 +791,7 @@ def confirm_stolen(
     db_state.confirmed_at = now
     _bump(session, db_state, now=now)
     _log(session, "stolen", now=now, itemId=item_id)
+    status.suspension_changed(session=session, item_id=item_id)
     return state_public(session, db_item, db_state)
 
 
@@ -832,6 +834,7 @@ def mark_recovered(
     db_state.condition = ItemCondition.CLEAR.value
     _bump(session, db_state, now=now)
     _log(session, "recovered", now=now, itemId=item_id)
+    status.suspension_changed(session=session, item_id=item_id)
     return state_public(session, db_item, db_state)
 
 

@@ -11,6 +11,12 @@ IETF Token Status List tokens, one entry of each per issued OwnershipCredential.
   Lists store no bits: the bit of an entry is set exactly when its ownership row is
   revoked, so the list and the records cannot disagree. Each change bumps the list's
   ``revision``.
+- Suspension: the same Bitstring entry (list number and index) is also served as a
+  ``suspension`` list at ``…/bitstring/{n}/suspension``, and the Token Status List
+  entry takes value 2 (SUSPENDED). An entry is suspended exactly while its
+  ownership is current (not revoked) and its item is reported missing or stolen
+  (``item_state.condition``); ``suspension_changed`` bumps the lists when a report
+  changes.
 - ``StatusPublisher``: renders and signs a list with the registry's key on request,
   reusing the signed form while the revision is unchanged and it is younger than
   half the list's ``ttl``.
@@ -45,11 +51,14 @@ from did_vault import (
 )
 from registry.errors import OwnershipNotFoundError, StatusListNotFoundError
 from registry.identity import RegistryIdentity
-from registry.models import OwnershipRecord, StatusList, StatusListKind
+from registry.models import ItemState, OwnershipRecord, StatusList, StatusListKind
 
 STATUS_PATH = "/v1/status"
 TOKEN_STATUS_BITS = 2
-"""Two bits per Token Status List entry: VALID, INVALID and (later) SUSPENDED."""
+"""Two bits per Token Status List entry: VALID, INVALID and SUSPENDED."""
+SUSPENSION_SEGMENT = "suspension"
+SUSPENDED_CONDITIONS = ("missing", "stolen")
+"""``item_state.condition`` values that suspend the current ownership credential."""
 FEISTEL_ROUNDS = 4
 SEED_BYTES = 16
 TOKEN_LIFETIME = timedelta(hours=24)
@@ -183,15 +192,29 @@ def allocate(
         return int(number), index
 
 
+def suspension_list_url(identity: RegistryIdentity, number: int) -> str:
+    """The URL of Bitstring list ``number``'s suspension form."""
+    bitstring = list_url(identity, StatusListKind.BITSTRING, number)
+    return f"{bitstring}/{SUSPENSION_SEGMENT}"
+
+
 def bitstring_entry(
     identity: RegistryIdentity, *, number: int, index: int
-) -> dict[str, Any]:
-    """The ``credentialStatus`` of an OwnershipCredential (revocation)."""
-    return make_status_entry(
-        status_list_credential=list_url(identity, StatusListKind.BITSTRING, number),
-        index=index,
-        purpose=StatusPurpose.REVOCATION,
-    ).to_dict()
+) -> list[dict[str, Any]]:
+    """The ``credentialStatus`` of an OwnershipCredential: a revocation and a
+    suspension entry, at the same index of the list's two forms."""
+    return [
+        make_status_entry(
+            status_list_credential=list_url(identity, StatusListKind.BITSTRING, number),
+            index=index,
+            purpose=StatusPurpose.REVOCATION,
+        ).to_dict(),
+        make_status_entry(
+            status_list_credential=suspension_list_url(identity, number),
+            index=index,
+            purpose=StatusPurpose.SUSPENSION,
+        ).to_dict(),
+    ]
 
 
 def token_reference(
@@ -238,7 +261,30 @@ def revoke(*, session: Session, ownership_id: str, now: datetime) -> OwnershipRe
     return db_ownership
 
 
+def suspension_changed(*, session: Session, item_id: str) -> None:
+    """An item's missing/stolen report changed: bump the lists of its current
+    ownership's entries so that they are re-made (the caller commits; call after
+    logging the change, as the lock order is log before status lists)."""
+    db_ownership = session.execute(
+        select(OwnershipRecord).where(
+            col(OwnershipRecord.item_id) == item_id,
+            col(OwnershipRecord.revoked_at).is_(None),
+        )
+    ).scalar()
+    if db_ownership is None:
+        return
+    _bump(session, kind=StatusListKind.BITSTRING, number=db_ownership.bitstring_list)
+    _bump(session, kind=StatusListKind.TOKEN, number=db_ownership.token_list)
+
+
 # --- publishing -----------------------------------------------------------------------
+
+
+def _columns(kind: StatusListKind) -> tuple[Any, Any]:
+    """An ownership's (index, list number) columns for a kind of list."""
+    if kind is StatusListKind.BITSTRING:
+        return col(OwnershipRecord.bitstring_index), col(OwnershipRecord.bitstring_list)
+    return col(OwnershipRecord.token_index), col(OwnershipRecord.token_list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +299,7 @@ class StatusPublisher:
 
     def __init__(self, *, ttl_seconds: int) -> None:
         self.ttl_seconds = ttl_seconds
-        self._cache: dict[tuple[str, int], _Rendered] = {}
+        self._cache: dict[tuple[str, int, str], _Rendered] = {}
         self._lock = threading.Lock()
 
     def _list(self, session: Session, kind: StatusListKind, number: int) -> StatusList:
@@ -265,18 +311,29 @@ class StatusPublisher:
     def _revoked(
         self, session: Session, kind: StatusListKind, number: int
     ) -> list[int]:
-        index_column, list_column = (
-            (col(OwnershipRecord.bitstring_index), col(OwnershipRecord.bitstring_list))
-            if kind is StatusListKind.BITSTRING
-            else (col(OwnershipRecord.token_index), col(OwnershipRecord.token_list))
-        )
+        index_column, list_column = _columns(kind)
         statement = select(index_column).where(
             list_column == number, col(OwnershipRecord.revoked_at).is_not(None)
         )
         return [int(index) for index in session.execute(statement).scalars()]
 
+    def _suspended(
+        self, session: Session, kind: StatusListKind, number: int
+    ) -> list[int]:
+        index_column, list_column = _columns(kind)
+        statement = (
+            select(index_column)
+            .join(ItemState, col(ItemState.item_id) == col(OwnershipRecord.item_id))
+            .where(
+                list_column == number,
+                col(OwnershipRecord.revoked_at).is_(None),
+                col(ItemState.condition).in_(SUSPENDED_CONDITIONS),
+            )
+        )
+        return [int(index) for index in session.execute(statement).scalars()]
+
     def _cached(
-        self, key: tuple[str, int], revision: int, now: datetime
+        self, key: tuple[str, int, str], revision: int, now: datetime
     ) -> bytes | None:
         hit = self._cache.get(key)
         if hit is None or hit.revision != revision:
@@ -286,7 +343,7 @@ class StatusPublisher:
         return hit.body
 
     def _store(
-        self, key: tuple[str, int], revision: int, now: datetime, body: bytes
+        self, key: tuple[str, int, str], revision: int, now: datetime, body: bytes
     ) -> None:
         with self._lock:
             self._cache[key] = _Rendered(revision, now, body)
@@ -298,26 +355,34 @@ class StatusPublisher:
         identity: RegistryIdentity,
         number: int,
         now: datetime,
+        purpose: StatusPurpose = StatusPurpose.REVOCATION,
     ) -> bytes:
-        """The signed BitstringStatusListCredential (JSON bytes).
+        """The signed BitstringStatusListCredential (JSON bytes) of ``purpose``
+        (``revocation`` or ``suspension``).
 
         Raises:
             StatusListNotFoundError: no such list.
         """
         kind = StatusListKind.BITSTRING
         db_list = self._list(session, kind, number)
-        key = (kind.value, number)
+        key = (kind.value, number, purpose.value)
         cached = self._cached(key, db_list.revision, now)
         if cached is not None:
             return cached
         bits = BitstringStatusList(db_list.length)
-        for index in self._revoked(session, kind, number):
+        is_suspension = purpose is StatusPurpose.SUSPENSION
+        set_bits = (self._suspended if is_suspension else self._revoked)(
+            session, kind, number
+        )
+        for index in set_bits:
             bits.set(index)
         unsigned = build_status_list_credential(
-            credential_id=list_url(identity, kind, number),
+            credential_id=suspension_list_url(identity, number)
+            if is_suspension
+            else list_url(identity, kind, number),
             issuer=identity.did,
             status_list=bits,
-            purpose=StatusPurpose.REVOCATION,
+            purpose=purpose,
             valid_from=now,
             ttl_ms=self.ttl_seconds * 1000,
         )
@@ -347,13 +412,15 @@ class StatusPublisher:
         """
         kind = StatusListKind.TOKEN
         db_list = self._list(session, kind, number)
-        key = (kind.value, number)
+        key = (kind.value, number, "")
         cached = self._cached(key, db_list.revision, now)
         if cached is not None:
             return cached
         statuses = TokenStatusList(db_list.length, bits=TOKEN_STATUS_BITS)
         for index in self._revoked(session, kind, number):
             statuses.set(index, TokenStatus.INVALID)
+        for index in self._suspended(session, kind, number):
+            statuses.set(index, TokenStatus.SUSPENDED)
         token = issue_status_list_token(
             statuses,
             key=identity.key,

@@ -59,6 +59,7 @@ from cli.output import Output
 from did_vault import (
     SDJWT,
     CachingResolver,
+    CredentialSuspendedError,
     DidVaultError,
     HttpxFetcher,
     KeyAlgorithm,
@@ -739,6 +740,23 @@ def prove_command(
     )
 
 
+class _SuspensionNoted:
+    """A Token Status List check for the insurer: a SUSPENDED credential (its item
+    reported missing or stolen, the very case of a claim) is noted, not refused;
+    a revoked one still fails."""
+
+    def __init__(self, checker: TokenStatusChecker) -> None:
+        self._checker = checker
+        self.is_suspended = False
+
+    def check(self, status: Mapping[str, Any], *, now: datetime) -> object:
+        try:
+            return self._checker.check(status, now=now)
+        except CredentialSuspendedError:
+            self.is_suspended = True
+            return None
+
+
 def verify_proof(
     output: Output,
     cfg: CLISettings,
@@ -757,18 +775,21 @@ def verify_proof(
     resolver = CachingResolver(make_resolver(cfg))
     try:
         issuer = SDJWT.parse(presentation).payload.get("iss")
+        status_checker = _SuspensionNoted(
+            TokenStatusChecker(
+                fetcher=HttpxFetcher(
+                    allow_loopback=cfg.allow_loopback, verify=cfg.tls_verify()
+                ),
+                resolve_key=status_key_resolver(resolver, str(issuer)),
+            )
+        )
         verified = verify_sd_jwt(
             presentation,
             audience=audience,
             nonce=nonce,
             resolver=resolver,
             nonce_store=FileNonceStore(cfg.wallet_home() / NONCE_FILE_NAME),
-            status_checker=TokenStatusChecker(
-                fetcher=HttpxFetcher(
-                    allow_loopback=cfg.allow_loopback, verify=cfg.tls_verify()
-                ),
-                resolve_key=status_key_resolver(resolver, str(issuer)),
-            ),
+            status_checker=status_checker,
         )
     except DidVaultError as exc:
         output.problem({"verified": False, **exc.to_dict()})
@@ -793,6 +814,7 @@ def verify_proof(
         "owned_from": owned_from,
         "disclosed": [format_claim_path(p) for p in verified.disclosed_paths],
         "claims": claims,
+        "suspended": status_checker.is_suspended,
     }
     if before is not None:
         if not isinstance(owned_from, str):

@@ -1,10 +1,12 @@
 """Hosted status lists (public): ``/v1/status/bitstring/{n}`` (W3C Bitstring Status
-List credential, signed) and ``/v1/status/token/{n}`` (IETF Status List Token)."""
+List credential, signed: revocation), ``/v1/status/bitstring/{n}/suspension`` (the
+same entries, suspension) and ``/v1/status/token/{n}`` (IETF Status List Token)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
+from did_vault import StatusPurpose
 from registry.deps import ClockDep, IdentityDep, SessionDep, SettingsDep, _lazy
 from registry.errors import StatusListNotFoundError
 from registry.problems import problem_responses
@@ -53,6 +55,35 @@ def bitstring_status_list(
 ) -> Response:
     body = publisher.bitstring_credential(
         session=session, identity=identity, number=number, now=clock()
+    )
+    return Response(
+        content=body, media_type="application/json", headers=_cache_control(settings)
+    )
+
+
+@router.get(
+    "/bitstring/{number}/suspension",
+    responses={
+        200: {"content": {VC_MEDIA_TYPE: {}, "application/json": {}}},
+        **problem_responses(StatusListNotFoundError),
+    },
+    summary="A Bitstring Status List credential (suspension: reported missing or "
+    "stolen), signed by the registry",
+)
+def bitstring_suspension_list(
+    number: ListNumber,
+    session: SessionDep,
+    identity: IdentityDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> Response:
+    body = publisher.bitstring_credential(
+        session=session,
+        identity=identity,
+        number=number,
+        now=clock(),
+        purpose=StatusPurpose.SUSPENSION,
     )
     return Response(
         content=body, media_type="application/json", headers=_cache_control(settings)

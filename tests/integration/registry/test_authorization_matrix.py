@@ -435,6 +435,9 @@ CALLS: dict[str, Call] = {
     "POST /v1/items": _register,
     "GET /v1/items/{item_id}": _owner_item("/v1/items/{id}"),
     "GET /v1/status/bitstring/{number}": _log("/v1/status/bitstring/1"),
+    "GET /v1/status/bitstring/{number}/suspension": _log(
+        "/v1/status/bitstring/1/suspension"
+    ),
     "GET /v1/status/token/{number}": _log("/v1/status/token/1"),
     "GET /v1/log/checkpoint": _log("/v1/log/checkpoint"),
     "GET /v1/log/checkpoint/{tree_size}": lambda w, r: _get(

@@ -7,14 +7,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from did_vault import (
+    SDJWT,
     BitstringStatusList,
     TokenStatus,
     verify_credential,
     verify_status_list_token,
 )
-from registry import status
+from registry import lifecycle, status
 from registry.errors import OwnershipNotFoundError
-from registry.models import StatusListKind
+from registry.models import MissingCreate, StatusListKind
 
 from . import test_items as _items
 from .test_items import (
@@ -56,7 +57,8 @@ def test_entries_are_distinct_and_lists_are_signed(
     app, client, brand, owner_token, identity, web_dids, clock
 ):
     bodies = _register_serials(client, owner_token, brand, ["A-1", "A-2", "A-3"])
-    entries = [b["credential"]["credentialStatus"] for b in bodies]
+    entries = [b["credential"]["credentialStatus"][0] for b in bodies]
+    assert {e["statusPurpose"] for e in entries} == {"revocation"}
     indexes = {int(e["statusListIndex"]) for e in entries}
     assert len(indexes) == 3
     assert {e["statusListCredential"] for e in entries} == {
@@ -103,8 +105,8 @@ def test_revocation_shows_in_both_lists_after_revision(
         "encodedList"
     ]
     bits = BitstringStatusList.decode(encoded)
-    index = int(revoked["credential"]["credentialStatus"]["statusListIndex"])
-    other = int(bodies[1]["credential"]["credentialStatus"]["statusListIndex"])
+    index = int(revoked["credential"]["credentialStatus"][0]["statusListIndex"])
+    other = int(bodies[1]["credential"]["credentialStatus"][0]["statusListIndex"])
     assert bits.get(index) == 1
     assert bits.get(other) == 0
     assert bits.count_nonzero() == 1
@@ -119,6 +121,87 @@ def test_revocation_shows_in_both_lists_after_revision(
     assert TokenStatus.INVALID in {
         token.status_list.get(i) for i in range(len(token.status_list))
     }
+
+
+def _suspension_bits(client) -> BitstringStatusList:
+    listed = client.get("/v1/status/bitstring/1/suspension").json()
+    assert listed["credentialSubject"]["statusPurpose"] == "suspension"
+    return BitstringStatusList.decode(listed["credentialSubject"]["encodedList"])
+
+
+def _token_statuses(client, identity, clock) -> list[int]:
+    token = verify_status_list_token(
+        client.get("/v1/status/token/1").text,
+        key=identity.key.public_key,
+        expected_sub="https://registry.test/v1/status/token/1",
+        now=clock(),
+    )
+    return [token.status_list.get(i) for i in range(len(token.status_list))]
+
+
+def test_a_missing_or_stolen_item_suspends_its_credential_until_recovered(
+    app, client, brand, owner_token, registry_engine, identity, web_dids, clock
+):
+    bodies = _register_serials(client, owner_token, brand, ["S-1", "S-2"])
+    reported = bodies[0]
+    revocation, suspension = reported["credential"]["credentialStatus"]
+    assert suspension == {
+        **suspension,
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "suspension",
+        "statusListIndex": revocation["statusListIndex"],
+        "statusListCredential": "https://registry.test/v1/status/bitstring/1/suspension",
+    }
+    index = int(suspension["statusListIndex"])
+    token_index = SDJWT.parse(reported["sd_jwt_credential"]).payload["status"][
+        "status_list"
+    ]["idx"]
+    assert _suspension_bits(client).count_nonzero() == 0  # rendered and cached
+
+    with Session(registry_engine) as db:
+        lifecycle.report_missing(
+            session=db,
+            item_id=reported["item"]["id"],
+            owner=reported["item"]["owner"],
+            report=MissingCreate(),
+            if_match="*",
+            now=clock(),
+        )
+        db.commit()
+
+    bits = _suspension_bits(client)
+    assert bits.get(index) == 1
+    assert bits.count_nonzero() == 1
+    revocation_list = client.get("/v1/status/bitstring/1").json()
+    assert (
+        BitstringStatusList.decode(
+            revocation_list["credentialSubject"]["encodedList"]
+        ).count_nonzero()
+        == 0
+    )
+    statuses = _token_statuses(client, identity, clock)
+    assert statuses[token_index] == TokenStatus.SUSPENDED
+    assert statuses.count(TokenStatus.SUSPENDED) == 1
+    resolver = _resolver_with_registry(app, identity, web_dids)
+    listed = verify_credential(
+        client.get("/v1/status/bitstring/1/suspension").json(),
+        resolver=resolver,
+        now=clock(),
+    )
+    assert listed.credential.issuer_id == identity.did
+
+    with Session(registry_engine) as db:
+        lifecycle.mark_recovered(
+            session=db,
+            item_id=reported["item"]["id"],
+            did=reported["item"]["owner"],
+            if_match="*",
+            now=clock(),
+        )
+        db.commit()
+
+    assert _suspension_bits(client).count_nonzero() == 0
+    assert set(_token_statuses(client, identity, clock)) == {TokenStatus.VALID}
 
 
 def test_revoking_an_unknown_ownership_fails(registry_engine: Engine, clock):
