@@ -17,6 +17,7 @@ import pytest
 
 from cli.commands import lifecycle
 from cli.main import main
+from did_vault.errors import CredentialRevokedError, CredentialSuspendedError
 from did_vault.keys import KeyAlgorithm, PrivateKey
 from did_vault.keystore import KDFParameters
 from did_vault.transparency.checkpoint import Checkpoint, sign_checkpoint
@@ -314,3 +315,30 @@ def test_verify_proof_refuses_a_receipt_signed_by_another_key(
 
     assert code == 1
     assert problem["code"].startswith("log.")
+
+
+class _FixedStatus:
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+
+    def check(self, status, *, now):
+        if self.error is not None:
+            raise self.error
+        return "valid"
+
+
+def test_the_insurer_notes_a_suspended_credential_and_refuses_a_revoked_one():
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    suspended = lifecycle._SuspensionNoted(
+        _FixedStatus(CredentialSuspendedError("suspended"))
+    )
+    assert suspended.check({}, now=now) is None
+    assert suspended.is_suspended is True
+
+    clear = lifecycle._SuspensionNoted(_FixedStatus(None))
+    assert clear.check({}, now=now) == "valid"
+    assert clear.is_suspended is False
+
+    revoked = lifecycle._SuspensionNoted(_FixedStatus(CredentialRevokedError("x")))
+    with pytest.raises(CredentialRevokedError):
+        revoked.check({}, now=now)
