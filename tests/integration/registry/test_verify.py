@@ -276,6 +276,50 @@ def test_data_integrity_presentation_is_verified(
     assert body["facts"]["item_did"] == registered["item"]["did"]
 
 
+def test_a_data_integrity_presentation_of_a_stolen_item_reports_it(
+    client,
+    owner,
+    vendor,
+    vendor_token,
+    registered,
+    make_holder,
+    registry_engine,
+    authenticate,
+):
+    # the credential's suspension entry points at this registry: its own check
+    # reports the theft in the facts rather than failing on the suspension
+    police = make_holder(37)
+    trust(registry_engine, police.did, TrustRole.POLICE)
+    confirmed = client.post(
+        f"/v1/items/{registered['item']['id']}/stolen",
+        json={"reported_at": "2026-11-23T10:00:00Z", "police_report_number": "P-2"},
+        headers=bearer(authenticate(client, police), **{"If-Match": "*"}),
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    statuses = registered["credential"]["credentialStatus"]
+    assert [e["statusPurpose"] for e in statuses] == ["revocation", "suspension"]
+    nonce = uuid.uuid4().hex
+    presentation = sign_presentation(
+        create_presentation([registered["credential"]], holder=owner.did),
+        key=owner.key,
+        verification_method=owner.verification_method,
+        challenge=nonce,
+        domain=vendor.did,
+        created=START,
+    )
+
+    response = _verify(
+        client,
+        vendor_token,
+        presentation=presentation,
+        nonce=nonce,
+        audience=vendor.did,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["facts"]["reported_stolen"] is True
+
+
 def test_verification_needs_a_token(client, assert_problem):
     assert_problem(
         client.post(
