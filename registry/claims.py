@@ -580,6 +580,11 @@ def record_claim(
         assurance=submission.assurance,
         acquisition=claim_in.acquisition,
     )
+    if receipt:
+        # The log receipt of this registration, disclosed only when the owner
+        # chooses (an insurer's "registered before" check).
+        claims["registryReceipt"] = dict(receipt)
+        disclosable.append(("registryReceipt",))
     sd_jwt_credential = issue_sd_jwt_vc(
         vct=OWNERSHIP_VCT,
         issuer_did=identity.did,

@@ -518,6 +518,9 @@ def _issue_ownership(
     )
     sd_claims["acquiredFrom"] = {"id": seller}
     disclosable.append(("acquiredFrom",))
+    if receipt:
+        sd_claims["registryReceipt"] = dict(receipt)
+        disclosable.append(("registryReceipt",))
     sd_jwt_credential = issue_sd_jwt_vc(
         vct=claims.OWNERSHIP_VCT,
         issuer_did=identity.did,

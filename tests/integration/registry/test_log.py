@@ -153,6 +153,19 @@ def test_ownership_credential_carries_the_registry_receipt(
     verify_receipt(rebuilt, registry_keys=[log.note_key_of(identity)], opening=opening)
 
 
+def test_sd_jwt_ownership_credential_carries_the_receipt_as_a_disclosure(
+    client, owner_token
+):
+    from did_vault import SDJWT
+
+    body = _register(client, owner_token, SERIAL)
+
+    parsed = SDJWT.parse(body["sd_jwt_credential"])
+    assert ("registryReceipt",) in parsed.paths()  # disclosed only by choice
+    carried = parsed.claims()["registryReceipt"]
+    assert carried == body["credential"]["credentialSubject"]["owns"]["registryReceipt"]
+
+
 def test_receipt_is_against_the_first_checkpoint_covering_the_event(
     client, owner_token, identity
 ):
