@@ -21,6 +21,13 @@ import zlib
 from enum import StrEnum
 from typing import Self
 
+from did_vault.errors import (
+    InvalidEncodingError,
+    StatusListInvalidError,
+    StatusListTooLargeError,
+)
+from did_vault.primitives.b64 import b64url_decode
+
 STATUS_SIZES = (1, 2, 4, 8)
 """Entry sizes in bits: an entry always sits inside a single byte."""
 
@@ -66,6 +73,34 @@ def inflate_bounded(data: bytes, *, wbits: int, max_size: int) -> bytes:
     if decompressor.unused_data:
         raise InflateError("bytes after the end of the compressed stream")
     return out
+
+
+def decode_list(
+    text: str, *, wbits: int, max_bytes: int, member: str, container: str
+) -> bytes:
+    """base64url-decode and inflate a status list's compressed bytes (both formats).
+
+    Raises:
+        StatusListInvalidError: not unpadded base64url (reason ``encoding``), or not
+            ``container`` data (reason ``compression``).
+        StatusListTooLargeError: it inflates past ``max_bytes``.
+    """
+    try:
+        compressed = b64url_decode(text)
+    except InvalidEncodingError as exc:
+        raise StatusListInvalidError(
+            f"{member} is not unpadded base64url", reason="encoding"
+        ) from exc
+    try:
+        return inflate_bounded(compressed, wbits=wbits, max_size=max_bytes)
+    except InflateLimitError as exc:
+        raise StatusListTooLargeError(
+            "the status list inflates past the size bound", max_bytes=max_bytes
+        ) from exc
+    except InflateError as exc:
+        raise StatusListInvalidError(
+            f"{member} is not {container} data", reason="compression"
+        ) from exc
 
 
 class StatusBits:

@@ -27,29 +27,25 @@ from did_vault.credentials._bits import (
     GZIP_WBITS,
     STATUS_SIZES,
     BitOrder,
-    InflateError,
-    InflateLimitError,
     StatusBits,
-    inflate_bounded,
+    decode_list,
 )
 from did_vault.errors import (
     CredentialRevokedError,
     CredentialSuspendedError,
     DidVaultError,
-    InvalidEncodingError,
     InvalidStatusEntryError,
     ResolutionError,
     StatusIndexOutOfRangeError,
     StatusListExpiredError,
     StatusListInvalidError,
-    StatusListTooLargeError,
     StatusListTooShortError,
     StatusPurposeMismatchError,
     StatusUnavailableError,
     UnsupportedStatusError,
     VerificationError,
 )
-from did_vault.primitives.b64 import b64url_decode, b64url_encode
+from did_vault.primitives.b64 import b64url_encode
 
 CREDENTIALS_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VERIFIABLE_CREDENTIAL_TYPE = "VerifiableCredential"
@@ -194,22 +190,13 @@ def decode_bitstring(
         raise StatusListInvalidError(
             "encodedList is not multibase base64url ('u' prefix)", reason="encoding"
         )
-    try:
-        compressed = b64url_decode(encoded_list[1:])
-    except InvalidEncodingError as exc:
-        raise StatusListInvalidError(
-            "encodedList is not unpadded base64url", reason="encoding"
-        ) from exc
-    try:
-        bits = inflate_bounded(compressed, wbits=GZIP_WBITS, max_size=max_bytes)
-    except InflateLimitError as exc:
-        raise StatusListTooLargeError(
-            "the status list inflates past the size bound", max_bytes=max_bytes
-        ) from exc
-    except InflateError as exc:
-        raise StatusListInvalidError(
-            "encodedList is not GZIP-compressed data", reason="compression"
-        ) from exc
+    bits = decode_list(
+        encoded_list[1:],
+        wbits=GZIP_WBITS,
+        max_bytes=max_bytes,
+        member="encodedList",
+        container="GZIP-compressed",
+    )
     if not bits:
         raise StatusListTooShortError("the status list is empty", entries=0)
     return bits

@@ -28,10 +28,8 @@ from did_vault.credentials._bits import (
     STATUS_SIZES,
     ZLIB_WBITS,
     BitOrder,
-    InflateError,
-    InflateLimitError,
     StatusBits,
-    inflate_bounded,
+    decode_list,
 )
 from did_vault.errors import (
     CredentialRevokedError,
@@ -44,7 +42,6 @@ from did_vault.errors import (
     StatusIndexOutOfRangeError,
     StatusListExpiredError,
     StatusListInvalidError,
-    StatusListTooLargeError,
     StatusUnavailableError,
 )
 from did_vault.keys import PrivateKey, PublicKey
@@ -110,22 +107,13 @@ class TokenStatusList:
         lst = status_list.get("lst")
         if not isinstance(lst, str):
             raise StatusListInvalidError("lst is not a string", reason="encoding")
-        try:
-            compressed = b64url_decode(lst)
-        except InvalidEncodingError as exc:
-            raise StatusListInvalidError(
-                "lst is not unpadded base64url", reason="encoding"
-            ) from exc
-        try:
-            data = inflate_bounded(compressed, wbits=ZLIB_WBITS, max_size=max_bytes)
-        except InflateLimitError as exc:
-            raise StatusListTooLargeError(
-                "the status list inflates past the size bound", max_bytes=max_bytes
-            ) from exc
-        except InflateError as exc:
-            raise StatusListInvalidError(
-                "lst is not ZLIB/DEFLATE data", reason="compression"
-            ) from exc
+        data = decode_list(
+            lst,
+            wbits=ZLIB_WBITS,
+            max_bytes=max_bytes,
+            member="lst",
+            container="ZLIB/DEFLATE",
+        )
         if not data:
             raise StatusListInvalidError("the status list is empty", reason="empty")
         return cls.from_bytes(data, bits=bits)
