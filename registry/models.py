@@ -332,7 +332,9 @@ class TransferOfferRecord(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     item_id: str = Field(foreign_key="item.id", max_length=64, index=True)
     seller_did: str = Field(max_length=DID_MAX_LENGTH)
-    buyer_did: str = Field(max_length=DID_MAX_LENGTH, index=True)
+    # None for an offer to a claim code until someone accepts it with the code.
+    buyer_did: str | None = Field(default=None, max_length=DID_MAX_LENGTH, index=True)
+    claim_code_digest: str | None = Field(default=None, max_length=64)
     nonce_hash: str = Field(max_length=64, unique=True)
     digest: str = Field(max_length=64)
     valid_through: datetime = Field(sa_type=UTCDateTime)
@@ -398,7 +400,8 @@ class OfferPublic(SQLModel):
     item_id: str
     item_did: str
     seller: str
-    buyer: str
+    # None while an offer to a claim code is unclaimed; then whoever accepted it.
+    buyer: str | None
     valid_through: datetime
     digest: str
     accepted: bool
