@@ -4,8 +4,16 @@ identifiers  GTIN, GS1 Digital Link, serial normalisation, IMEI, VIN, uniqueness
 model        frozen pydantic models of every schema object
 schema       JSON Schema validation with JSON pointers, rules and error codes
 credential   unsigned ItemIdentity/Ownership/… credentials around a subject
+claim_code   one-time claim codes for transfer offers to a buyer not yet known
 """
 
+from did_vault.items.claim_code import (
+    claim_code_digest,
+    claim_code_matches,
+    format_claim_code,
+    new_claim_code,
+    normalize_claim_code,
+)
 from did_vault.items.credential import (
     ITEM_IDENTITY_CREDENTIAL,
     OWNERSHIP_CREDENTIAL,
@@ -110,10 +118,15 @@ __all__ = [
     "build_item_identity_credential",
     "check_credential",
     "check_document",
+    "claim_code_digest",
+    "claim_code_matches",
+    "format_claim_code",
     "format_date_time",
     "gs1_check_digit",
     "is_valid_gtin",
     "luhn_check_digit",
+    "new_claim_code",
+    "normalize_claim_code",
     "normalize_gtin",
     "normalize_identifier",
     "normalize_imei",

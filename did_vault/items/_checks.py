@@ -234,7 +234,7 @@ def check_stolen_report(
 def _distinct_parties(
     document: Mapping[str, Any], prefix: str
 ) -> Iterator[SchemaViolation]:
-    if document["seller"] == document["buyer"]:
+    if document["seller"] == document.get("buyer"):
         yield _violation(
             pointer_join(prefix, "buyer"),
             "distinct-parties",
@@ -245,8 +245,27 @@ def _distinct_parties(
 def check_transfer_offer(
     offer: Mapping[str, Any], prefix: str = ""
 ) -> list[SchemaViolation]:
-    """Seller and buyer differ."""
-    return list(_distinct_parties(offer, prefix))
+    """Exactly one of buyer and claim code digest; seller and buyer differ; the
+    claim code digest is a SHA-256 multihash."""
+    found = list(_distinct_parties(offer, prefix))
+    if ("buyer" in offer) == ("claimCodeDigest" in offer):
+        found.append(
+            _violation(
+                pointer_join(prefix, "buyer"),
+                "buyer-or-claim-code",
+                "an offer names either a buyer or a claim code digest, not both",
+            )
+        )
+    digest = offer.get("claimCodeDigest")
+    if digest is not None and not is_sha256_multihash(digest):
+        found.append(
+            _violation(
+                pointer_join(prefix, "claimCodeDigest"),
+                "digestMultibase",
+                "not a multibase SHA-256 multihash",
+            )
+        )
+    return found
 
 
 def check_transfer_acceptance(

@@ -486,12 +486,15 @@ class StolenReport(_Model):
 
 
 class TransferOffer(_Model):
-    """The subject of a TransferOfferCredential (signed by the seller)."""
+    """The subject of a TransferOfferCredential (signed by the seller): to ``buyer``,
+    or to whoever holds the one-time claim code whose ``claim_code_digest`` it
+    carries (``did_vault.items.claim_code``); exactly one of the two."""
 
     type: Literal["TransferOffer"]
     item: DIDStr
     seller: DIDStr
-    buyer: DIDStr
+    buyer: DIDStr | None = None
+    claim_code_digest: DigestStr | None = None
     nonce: NonceStr
     valid_through: DateTimeStr
     price: Money | None = None

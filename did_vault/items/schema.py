@@ -225,7 +225,12 @@ def _to_violation(
 ) -> SchemaViolation:
     path = list(error.absolute_path)
     keyword = str(error.validator)
-    if keyword == "required":
+    message = error.message[:300]
+    if keyword == "oneOf":
+        names = _one_of_names(error.validator_value)
+        if names:
+            message = f"exactly one of {', '.join(names)} is required"
+    elif keyword == "required":
         name = _missing(error, error.validator_value)
         if name is not None:
             path.append(name)
@@ -245,8 +250,22 @@ def _to_violation(
         pointer=pointer_join(prefix, *path),
         rule=keyword,
         code=_code_for(document, path),
-        message=error.message[:300],
+        message=message,
     )
+
+
+def _one_of_names(branches: Any) -> list[str]:
+    """The property names of a ``oneOf`` made only of one-name ``required``
+    branches (``[{"required": ["buyer"]}, …]``), else nothing."""
+    names: list[str] = []
+    for branch in branches if isinstance(branches, list) else []:
+        required = branch.get("required") if isinstance(branch, Mapping) else None
+        if set(branch) != {"required"} or not isinstance(required, list):
+            return []
+        if len(required) != 1 or not isinstance(required[0], str):
+            return []
+        names.append(required[0])
+    return names
 
 
 def _code_for(document: Any, path: list[str | int]) -> str:

@@ -493,6 +493,27 @@ REPORT_AND_TRANSFER_RULES = [
         None,
     ),
     (
+        "transfer-offer-claim-code.json",
+        [(f"{S}/buyer", "did:key:z6Mko9hTggMwjSTEaJaPUfE6tqcy2xvU6BnNq3e3o8qVBiyH")],
+        S,
+        "oneOf",
+        None,
+    ),
+    (
+        "transfer-offer-phone.json",
+        [(f"{S}/buyer", DELETE)],
+        S,
+        "oneOf",
+        None,
+    ),
+    (
+        "transfer-offer-claim-code.json",
+        [(f"{S}/claimCodeDigest", "uEiA" + "x" * 42)],
+        f"{S}/claimCodeDigest",
+        "pattern",
+        None,
+    ),
+    (
         "transfer-offer-phone.json",
         [(f"{S}/nonce", "short")],
         f"{S}/nonce",
