@@ -246,6 +246,22 @@ class RegistryClient:
         body = self._call("GET", f"/v1/transfers/offers/{offer_id}", token=access_token)
         return OfferPublic.model_validate(body)
 
+    def claim_offer(
+        self, access_token: str, offer_id: str, claim_code: str
+    ) -> OfferPublic:
+        """An offer made to a claim code, read with the code (nothing is spent).
+
+        Raises: RegistryProblem (``transfer.claim-code-invalid``,
+        ``transfer.offer-not-found``, ``transfer.replayed``, ``transfer.self``).
+        """
+        body = self._call(
+            "POST",
+            f"/v1/transfers/offers/{offer_id}/claim",
+            json={"claim_code": claim_code},
+            token=access_token,
+        )
+        return OfferPublic.model_validate(body)
+
     def list_offers(self, access_token: str) -> OffersPublic:
         """Open offers the caller made or received.
 
@@ -260,18 +276,24 @@ class RegistryClient:
         offer_id: str,
         acceptance: Mapping[str, Any],
         *,
+        claim_code: str | None = None,
         idempotency_key: str | None = None,
     ) -> TransferResultPublic:
-        """Accept an offer with a buyer-signed TransferAcceptanceCredential; the
-        answer carries the buyer's OwnershipCredential in both forms.
+        """Accept an offer with a buyer-signed TransferAcceptanceCredential (and, for
+        an offer to a claim code, the code); the answer carries the buyer's
+        OwnershipCredential in both forms.
 
         Raises: RegistryProblem (``transfer.mismatch``, ``transfer.expired``,
-        ``transfer.replayed``, ``item.already-transferred``, ``item.reported-*`` …).
+        ``transfer.replayed``, ``transfer.claim-code-invalid``,
+        ``item.already-transferred``, ``item.reported-*`` …).
         """
+        payload: dict[str, Any] = {"acceptance": dict(acceptance)}
+        if claim_code is not None:
+            payload["claim_code"] = claim_code
         body = self._call_with(
             "POST",
             f"/v1/transfers/offers/{offer_id}/accept",
-            json={"acceptance": dict(acceptance)},
+            json=payload,
             token=access_token,
             headers=_idempotency(idempotency_key),
         )

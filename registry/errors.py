@@ -53,7 +53,11 @@ under ``## registry``::
     │       ├── ItemReportedMissingError       [item.reported-missing]
     │       └── ItemReportedStolenError        [item.reported-stolen]
     ├── OfferNotFoundError                     [transfer.offer-not-found]
+    ├── ClaimCodeInvalidError                  [transfer.claim-code-invalid]
     ├── ReportStateError                       [report.state-invalid]
+    │   └── ReportStaleError                   [report.stale]
+    ├── ReportMismatchError                    [report.mismatch]
+    ├── ReportIssuerUntrustedError             [report.issuer-untrusted]
     ├── CustodyStateError                      [custody.state-invalid]
     ├── ConsentRequiredError                   [consent.required]
     ├── RateLimitedError                       [rate.limited]
@@ -366,9 +370,38 @@ class OfferNotFoundError(RegistryError):
     exit_code = 65
 
 
+class ClaimCodeInvalidError(RegistryError):
+    """The claim code does not open this offer (missing, mistyped, or another)."""
+
+    code = "transfer.claim-code-invalid"
+    title = "Claim code does not match the offer"
+    exit_code = 77
+
+
 class ReportStateError(RegistryError):
     code = "report.state-invalid"
     title = "Report not possible in this state"
+    exit_code = 65
+
+
+class ReportStaleError(ReportStateError):
+    """A signed stolen report that predates the item's last change (a replay)."""
+
+    code = "report.stale"
+    title = "Stolen report older than the item's state"
+
+
+class ReportMismatchError(RegistryError):
+    """A signed stolen report that is not one the registry can apply."""
+
+    code = "report.mismatch"
+    title = "Not an applicable stolen report"
+    exit_code = 65
+
+
+class ReportIssuerUntrustedError(RegistryError):
+    code = "report.issuer-untrusted"
+    title = "Stolen report issuer not a trusted confirmer"
     exit_code = 65
 
 

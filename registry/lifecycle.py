@@ -42,6 +42,7 @@ from did_vault import (
 )
 from registry import claims, crud, log, schemas, status, trust
 from registry.errors import (
+    ClaimCodeInvalidError,
     CustodyStateError,
     ForbiddenError,
     ItemAlreadyTransferredError,
@@ -353,6 +354,7 @@ def create_offer(
         item_id=db_item.id,
         seller_did=seller,
         buyer_did=terms.buyer,
+        claim_code_digest=terms.claim_code_digest,
         nonce_hash=hashed,
         digest=document_digest(offer),
         valid_through=valid_through,
@@ -370,7 +372,8 @@ def create_offer(
 def read_offer(
     *, session: Session, offer_id: str, did: str
 ) -> tuple[TransferOfferRecord, RegisteredItem]:
-    """An offer, for its seller or buyer only (anyone else: not found).
+    """An offer, for its seller or buyer only (anyone else: not found; an offer to
+    a claim code has no buyer until it is accepted, see :func:`claim_offer`).
 
     Raises:
         OfferNotFoundError.
@@ -378,6 +381,48 @@ def read_offer(
     db_offer = session.get(TransferOfferRecord, offer_id)
     if db_offer is None or did not in (db_offer.seller_did, db_offer.buyer_did):
         raise OfferNotFoundError("no such offer")
+    db_item = session.get(RegisteredItem, db_offer.item_id)
+    assert db_item is not None
+    return db_offer, db_item
+
+
+def _check_claim_code(db_offer: TransferOfferRecord, claim_code: str | None) -> None:
+    assert db_offer.claim_code_digest is not None
+    if claim_code is None:
+        raise ClaimCodeInvalidError(
+            "this offer is made to a claim code: give the code the seller handed you"
+        )
+    offered = json.loads(db_offer.offer_json)["credentialSubject"]
+    if not items.claim_code_matches(
+        claim_code, nonce=offered["nonce"], digest=db_offer.claim_code_digest
+    ):
+        raise ClaimCodeInvalidError(
+            "the claim code does not match this offer; check the code the seller "
+            "gave you (case, spaces and dashes do not matter)"
+        )
+
+
+def claim_offer(
+    *, session: Session, offer_id: str, claim_code: str, did: str
+) -> tuple[TransferOfferRecord, RegisteredItem]:
+    """An offer to a claim code, for a caller who holds the code (to read its terms
+    before signing the acceptance). Reading claims nothing: the offer stays open to
+    the code until someone accepts it.
+
+    Raises:
+        OfferNotFoundError: no such offer, or an offer to a named buyer;
+        ClaimCodeInvalidError: the code does not open it; TransferReplayedError: it
+        was accepted already (the code is spent); TransferSelfError: the caller is
+        the seller.
+    """
+    db_offer = session.get(TransferOfferRecord, offer_id)
+    if db_offer is None or db_offer.claim_code_digest is None:
+        raise OfferNotFoundError("no such offer to a claim code")
+    _check_claim_code(db_offer, claim_code)
+    if db_offer.accepted_at is not None:
+        raise TransferReplayedError("the offer was accepted already; the code is spent")
+    if did == db_offer.seller_did:
+        raise TransferSelfError("the seller cannot claim their own offer")
     db_item = session.get(RegisteredItem, db_offer.item_id)
     assert db_item is not None
     return db_offer, db_item
@@ -572,22 +617,37 @@ def accept_offer(
     resolver: Resolver,
     now: datetime,
     status_list_length: int,
+    claim_code: str | None = None,
     id_source: IdSource = _new_id,
 ) -> TransferOutcome:
     """Complete a transfer in one transaction (the caller commits): check both
     signed documents, lock the item, check the seller still owns it and it is not
     reported, end and revoke the seller's ownership, issue the buyer's.
 
+    An offer to a claim code is accepted by whoever gives the code (``claim_code``);
+    the caller becomes its buyer, once.
+
     Raises:
         OfferNotFoundError: no such offer, or the caller is not its buyer;
-        TransferMismatchError, TransferExpiredError (422); TransferReplayedError:
-        the offer was accepted already; ItemAlreadyTransferredError: the seller no
-        longer owns the item; ItemReportedMissingError, ItemReportedStolenError
-        (409); did_vault's verification errors (422).
+        ClaimCodeInvalidError: an offer to a claim code without the right code;
+        RequestInvalidError: a claim code for an offer that names its buyer;
+        TransferMismatchError, TransferExpiredError, TransferSelfError (422);
+        TransferReplayedError: the offer was accepted already;
+        ItemAlreadyTransferredError: the seller no longer owns the item;
+        ItemReportedMissingError, ItemReportedStolenError (409); did_vault's
+        verification errors (422).
     """
     db_offer = session.get(TransferOfferRecord, offer_id)
-    if db_offer is None or db_offer.buyer_did != buyer:
+    if db_offer is None:
         raise OfferNotFoundError("no such offer")
+    if db_offer.claim_code_digest is not None:
+        _check_claim_code(db_offer, claim_code)
+        if buyer == db_offer.seller_did:
+            raise TransferSelfError("the seller cannot accept their own offer")
+    elif db_offer.buyer_did != buyer:
+        raise OfferNotFoundError("no such offer")
+    elif claim_code is not None:
+        raise RequestInvalidError("this offer names its buyer: send no claim code")
     subject = _subject(
         acceptance, items.TRANSFER_ACCEPTANCE_CREDENTIAL, issuer_field="buyer"
     )
@@ -679,6 +739,7 @@ def accept_offer(
     except IntegrityError as exc:
         raise ItemAlreadyTransferredError("the item changed hands") from exc
     db_offer.accepted_at = now
+    db_offer.buyer_did = buyer
     session.add(db_offer)
     db_transfer = TransferRecord(
         id=transfer_id,

@@ -420,6 +420,18 @@ class AcceptanceCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     acceptance: dict[str, Any]
+    # For an offer to a claim code: the code the seller handed over (printed form
+    # or not; case, spaces and dashes are ignored).
+    claim_code: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class ClaimCodeCreate(SQLModel):
+    """``POST /v1/transfers/offers/{id}/claim``: the one-time claim code that opens
+    an offer made to a claim code (in the body, never in a URL)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    claim_code: str = Field(min_length=1, max_length=64)
 
 
 class TransferPublic(SQLModel):

@@ -33,6 +33,7 @@ from registry.deps import (
 )
 from registry.errors import (
     AuthRequiredError,
+    ClaimCodeInvalidError,
     CustodyStateError,
     ForbiddenError,
     ItemAlreadyTransferredError,
@@ -42,6 +43,7 @@ from registry.errors import (
     OfferNotFoundError,
     PreconditionFailedError,
     PreconditionRequiredError,
+    RequestInvalidError,
     TokenExpiredError,
     TokenInvalidError,
     TransferExpiredError,
@@ -52,6 +54,7 @@ from registry.errors import (
 )
 from registry.models import (
     AcceptanceCreate,
+    ClaimCodeCreate,
     CustodiesPublic,
     CustodyCreate,
     CustodyPublic,
@@ -111,7 +114,9 @@ def create_offer(
 ) -> OfferPublic:
     """``offer`` is a ``TransferOfferCredential`` the caller (the seller, the item's
     current owner) signed with an ``assertionMethod`` Data Integrity proof; its
-    subject follows ``transfer-offer.schema.json``. The buyer accepts it by id."""
+    subject follows ``transfer-offer.schema.json``. The buyer accepts it by id. An
+    offer may name, instead of a buyer, the digest of a one-time claim code
+    (``claimCodeDigest``) that the seller hands to the buyer."""
     db_offer, db_item = lifecycle.create_offer(
         session=session,
         offer=offer_in.offer,
@@ -150,6 +155,36 @@ def read_offer(
 
 
 @router.post(
+    "/offers/{offer_id}/claim",
+    response_model=OfferPublic,
+    responses=problem_responses(
+        *_AUTH,
+        OfferNotFoundError,
+        ClaimCodeInvalidError,
+        TransferReplayedError,
+        TransferSelfError,
+    ),
+    summary="Read an offer made to a claim code, with the code",
+)
+def claim_offer(
+    offer_id: Id,
+    claim_in: ClaimCodeCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> OfferPublic:
+    """For the holder of a one-time claim code: the offer's terms, to sign the
+    acceptance. Nothing changes; the code is spent when the offer is accepted
+    (``/accept`` with the same ``claim_code``)."""
+    db_offer, db_item = lifecycle.claim_offer(
+        session=session,
+        offer_id=offer_id,
+        claim_code=claim_in.claim_code,
+        did=principal.did,
+    )
+    return lifecycle.offer_public(db_offer, item_did=db_item.item_did)
+
+
+@router.post(
     "/offers/{offer_id}/accept",
     status_code=status.HTTP_201_CREATED,
     response_model=TransferResultPublic,
@@ -157,6 +192,9 @@ def read_offer(
         *_AUTH,
         *_SIGNED,
         OfferNotFoundError,
+        ClaimCodeInvalidError,
+        RequestInvalidError,
+        TransferSelfError,
         TransferExpiredError,
         TransferReplayedError,
         ItemAlreadyTransferredError,
@@ -178,7 +216,8 @@ def accept_offer(
     """``acceptance`` is a ``TransferAcceptanceCredential`` the caller (the offer's
     buyer) signed, naming the offer by ``id`` and ``digestMultibase``. In one
     transaction the seller's ownership ends and its credentials are revoked, and
-    the buyer receives an OwnershipCredential in both forms."""
+    the buyer receives an OwnershipCredential in both forms. An offer to a claim
+    code is accepted by whoever sends the code in ``claim_code`` (once)."""
     outcome = lifecycle.accept_offer(
         session=session,
         offer_id=offer_id,
@@ -188,6 +227,7 @@ def accept_offer(
         resolver=resolver,
         now=clock(),
         status_list_length=settings.status_list_length,
+        claim_code=acceptance_in.claim_code,
     )
     try:
         session.commit()

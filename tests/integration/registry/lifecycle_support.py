@@ -109,19 +109,27 @@ def make_offer(
     seller: Holder,
     *,
     item_did: str,
-    buyer: str,
+    buyer: str | None = None,
+    claim_code: str | None = None,
     valid_through: datetime = START + timedelta(hours=1),
     offer_nonce: str | None = None,
     price: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """A seller-signed offer to ``buyer``, or to ``claim_code`` (its digest)."""
+    offer_nonce = offer_nonce or nonce()
     subject: dict[str, Any] = {
         "type": "TransferOffer",
         "item": item_did,
         "seller": seller.did,
-        "buyer": buyer,
-        "nonce": offer_nonce or nonce(),
+        "nonce": offer_nonce,
         "validThrough": items.format_date_time(valid_through),
     }
+    if buyer is not None:
+        subject["buyer"] = buyer
+    if claim_code is not None:
+        subject["claimCodeDigest"] = items.claim_code_digest(
+            claim_code, nonce=offer_nonce
+        )
     if price is not None:
         subject["price"] = price
     # Built by hand, not through items.build_credential, so that tests can sign

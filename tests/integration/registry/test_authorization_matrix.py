@@ -321,6 +321,25 @@ def _read_offer(w: World, role: str) -> Any:
     return w.client.get(f"/v1/transfers/offers/{offer_id}", headers=w.headers(role))
 
 
+CLAIM_CODE = "K7QXM-3RT2A-VB6LN-Q4ZHD-E5W2P"
+
+
+def _claim(w: World, role: str) -> Any:
+    item = w.item()
+    signed = make_offer(
+        w.holder("owner"), item_did=item["item"]["did"], claim_code=CLAIM_CODE
+    )
+    filed = w.client.post(
+        "/v1/transfers/offers", json={"offer": signed}, headers=w.headers("owner")
+    )
+    assert filed.status_code == 201, filed.text
+    return w.client.post(
+        f"/v1/transfers/offers/{filed.json()['id']}/claim",
+        json={"claim_code": CLAIM_CODE},
+        headers=w.headers(role),
+    )
+
+
 def _accept(w: World, role: str) -> Any:
     signed, offer_id = w.offer()
     acceptance = make_acceptance(w.holder("other_owner"), signed)
@@ -458,6 +477,7 @@ CALLS: dict[str, Call] = {
     "GET /v1/transfers/offers": _get("/v1/transfers/offers"),
     "POST /v1/transfers/offers": _create_offer,
     "GET /v1/transfers/offers/{offer_id}": _read_offer,
+    "POST /v1/transfers/offers/{offer_id}/claim": _claim,
     "POST /v1/transfers/offers/{offer_id}/accept": _accept,
     "GET /v1/transfers": _get("/v1/transfers"),
     "POST /v1/items/{item_id}/custody": _start_custody,
