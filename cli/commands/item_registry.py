@@ -47,6 +47,8 @@ HINTS: dict[str, str] = {
     "item.not-identifiable": "the item needs GTIN + serial, brand DID + model + "
     "serial, an IMEI or a VIN to be registered",
     "auth.token-expired": "run the command again to authenticate anew",
+    "transfer.claim-code-invalid": "ask the seller for the claim code again; it "
+    "is 25 letters and digits in five groups",
     "registry.unreachable": "check the URL and that the registry is running",
 }
 
@@ -60,7 +62,12 @@ AsOption = Annotated[
 
 
 def _problem(exc: RegistryProblem) -> CLIError:
-    exit_code = 69 if exc.status in (0, 502, 503) else 77 if exc.status == 401 else 65
+    if exc.status in (0, 502, 503):
+        exit_code = 69
+    elif exc.status in (401, 403):
+        exit_code = 77  # not permitted, as the registry's error classes say
+    else:
+        exit_code = 65
     error = CLIError(exc.code, str(exc), exit_code=exit_code)
     hint = HINTS.get(exc.code)
     if hint:

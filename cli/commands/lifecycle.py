@@ -207,14 +207,16 @@ def create_offer(
     *,
     registry_url: str,
     item: str,
-    buyer: str,
+    buyer: str | None,
     valid_for: timedelta,
     price: dict[str, Any] | None,
     as_: str | None,
     passphrase_file: Path | None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Sign and file a transfer offer; the offer file's content.
+    """Sign and file a transfer offer; the offer file's content. Without ``buyer``
+    the offer is made to a fresh one-time claim code, which the file carries (the
+    registry keeps only its digest).
 
     Raises:
         CLIError: usage, or the registry's problem (its code).
@@ -228,13 +230,24 @@ def create_offer(
             _require("transfer")
             token = authenticate(client, wallet, seller)
             item_did = _item_did(client, token, item)
+            offer_nonce = secrets.token_urlsafe(16)
+            claim_code = None if buyer is not None else items.new_claim_code()
+            recipient = (
+                {"buyer": buyer}
+                if claim_code is None
+                else {
+                    "claimCodeDigest": items.claim_code_digest(
+                        claim_code, nonce=offer_nonce
+                    )
+                }
+            )
             terms = items.TransferOffer.from_json(
                 {
                     "type": "TransferOffer",
                     "item": item_did,
                     "seller": seller,
-                    "buyer": buyer,
-                    "nonce": secrets.token_urlsafe(16),
+                    **recipient,
+                    "nonce": offer_nonce,
                     "validThrough": items.format_date_time(moment + valid_for),
                     **({"price": price} if price else {}),
                 }
@@ -262,6 +275,7 @@ def create_offer(
         "item": item_did,
         "seller": seller,
         "buyer": buyer,
+        **({"claim_code": claim_code} if claim_code is not None else {}),
         "valid_through": filed["valid_through"],
         "digest": filed["digest"],
         "offer": offer,
@@ -272,7 +286,18 @@ def create_offer(
 def transfer_command(
     item: ItemArgument,
     registry: RegistryOption,
-    to: Annotated[str, typer.Option("--to", help="The buyer's DID.")],
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="The buyer's DID (or use --claim-code)."),
+    ] = None,
+    claim_code: Annotated[
+        bool,
+        typer.Option(
+            "--claim-code",
+            help="Offer to a one-time claim code instead of a DID: whoever accepts "
+            "with the code becomes the buyer (for a buyer whose DID you don't know).",
+        ),
+    ] = False,
     valid_hours: Annotated[
         int,
         typer.Option("--valid-hours", min=1, max=24 * 30, help="Offer lifetime."),
@@ -288,6 +313,8 @@ def transfer_command(
 ) -> None:
     """Offer an item you own to a buyer: a signed, single-use, expiring offer."""
     output = Output(as_json=as_json)
+    if (to is None) == (not claim_code):
+        raise CLIError("cli.usage", "give the buyer's DID with --to, or --claim-code")
     amount = None
     if price is not None:
         value, _, currency = price.partition(" ")
@@ -308,9 +335,17 @@ def transfer_command(
     if out is not None:
         _write_new(out, json.dumps(document, indent=2))
     summary = {k: v for k, v in document.items() if k != "offer"}
+    message = "Offer filed; give the offer file (or its id) to the buyer."
+    if claim_code:
+        message = (
+            "Offer filed to a one-time claim code. Give the buyer the offer id and "
+            "the claim code (or the offer file): whoever accepts with the code "
+            "becomes the owner. The registry keeps only its digest; it is not shown "
+            "again."
+        )
     output.result(
         summary if out is not None or not output.as_json else document,
-        message="Offer filed; give the offer file (or its id) to the buyer.",
+        message=message,
     )
 
 
@@ -322,9 +357,11 @@ def accept_offer(
     offer_id: str,
     as_: str | None,
     passphrase_file: Path | None,
+    claim_code: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Sign the acceptance of an offer made to us; keep the new credentials.
+    """Sign the acceptance of an offer made to us (or to ``claim_code``, which we
+    were given); keep the new credentials.
 
     Raises:
         CLIError: the offer names another buyer, or the registry's problem.
@@ -337,10 +374,20 @@ def accept_offer(
         try:
             _require("transfer")
             token = authenticate(client, wallet, buyer)
-            filed = _plain(client.get_offer(token, offer_id))
+            filed = _plain(
+                client.get_offer(token, offer_id)
+                if claim_code is None
+                else client.claim_offer(token, offer_id, claim_code)
+            )
             offer = filed["offer"]
             terms = offer["credentialSubject"]
-            if terms.get("buyer") != buyer:
+            if "claimCodeDigest" in terms and claim_code is None:
+                raise CLIError(
+                    "cli.usage",
+                    "the offer is made to a claim code; give it with --claim-code",
+                    exit_code=65,
+                )
+            if claim_code is None and terms.get("buyer") != buyer:
                 raise CLIError(
                     "cli.usage",
                     "the offer is made to another DID; use --as with the buyer's DID",
@@ -367,7 +414,9 @@ def accept_offer(
                 key=wallet.signing_key(buyer),
                 verification_method=record.verification_method,
             )
-            result = _plain(client.accept_offer(token, offer_id, acceptance))
+            result = _plain(
+                client.accept_offer(token, offer_id, acceptance, claim_code=claim_code)
+            )
         except RegistryProblem as exc:
             raise _problem(exc) from exc
         finally:
@@ -397,11 +446,20 @@ def accept_command(
         str | None,
         typer.Option("--registry", help="The registry (default: the offer file's)."),
     ] = None,
+    claim_code: Annotated[
+        str | None,
+        typer.Option(
+            "--claim-code",
+            help="The one-time claim code the seller gave you, for an offer made "
+            "to a claim code (default: the offer file's).",
+        ),
+    ] = None,
     as_: AsOption = None,
     as_json: JsonOption = False,
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
-    """Accept a transfer offer made to you: the item becomes yours."""
+    """Accept a transfer offer made to you (or to a claim code you were given):
+    the item becomes yours."""
     output = Output(as_json=as_json)
     path = Path(offer)
     if path.is_file():
@@ -410,6 +468,8 @@ def accept_command(
             str(document["offer_id"]),
             registry or str(document["registry"]),
         )
+        if claim_code is None and isinstance(document.get("claim_code"), str):
+            claim_code = document["claim_code"]
     elif registry is None:
         raise CLIError("cli.usage", "with an offer id, give --registry")
     else:
@@ -421,6 +481,7 @@ def accept_command(
         offer_id=offer_id,
         as_=as_,
         passphrase_file=passphrase_file,
+        claim_code=claim_code,
     )
     output.result(summary, message="Accepted; the item is yours, credentials stored.")
 

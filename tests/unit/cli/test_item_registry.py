@@ -10,6 +10,7 @@ import datetime
 import ipaddress
 import json
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -314,3 +315,49 @@ def test_registry_problems_are_shown_with_their_code(registry, capsys, tmp_path)
     assert code == 65
     assert problem["code"] == "item.not-identifiable"
     assert "hint" in problem["detail"]
+
+
+def test_transfer_to_a_claim_code_and_accept_with_it(
+    registry, wallet_with_brand_credential, capsys, tmp_path
+):
+    code, registered = run(
+        capsys,
+        *("item", "register", "--registry", registry.url),
+        *("--credential", "tv", "--as", "alice"),
+    )
+    assert code == 0, registered
+    _, bob = run(capsys, "did", "create", "--alias", "bob")
+    offer_file = tmp_path / "offer.json"
+    code, offered = run(
+        capsys,
+        *("item", "transfer", registered["item"], "--registry", registry.url),
+        *("--claim-code", "--as", "alice", "--out", str(offer_file)),
+    )
+    assert code == 0, offered
+    assert offered["buyer"] is None
+    claim_code = offered["claim_code"]
+    assert re.fullmatch(r"[A-Z2-7]{5}(-[A-Z2-7]{5}){4}", claim_code)
+    signed = json.loads(offer_file.read_text())["offer"]
+    assert claim_code not in json.dumps(signed)
+
+    code, refused = run(
+        capsys,
+        *("item", "accept", str(offer_file), "--as", "bob"),
+        *("--claim-code", "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA"),
+    )
+    assert code == 77, refused
+    assert refused["code"] == "transfer.claim-code-invalid"
+
+    code, accepted = run(capsys, "item", "accept", str(offer_file), "--as", "bob")
+    assert code == 0, accepted
+    assert accepted["owner"] == bob["did"]
+    assert accepted["acquired_from"] == wallet_with_brand_credential["alice"]
+
+
+def test_transfer_needs_a_buyer_or_a_claim_code(registry, capsys):
+    run(capsys, "init")
+    code, problem = run(
+        capsys, "item", "transfer", "0b5f3c2a", "--registry", registry.url
+    )
+    assert code == 2
+    assert problem["code"] == "cli.usage"
