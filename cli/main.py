@@ -17,6 +17,7 @@ from cli.commands import (
     audit,
     backup,
     credential,
+    custody,  # noqa: F401  (registers item custody start|return|list)
     did,
     export,
     item,

@@ -417,16 +417,24 @@ class RegistryClient:
         custodian: str,
         purpose: str,
         note: str = "",
+        expected_back: datetime | None = None,
         if_match: str | None = None,
     ) -> CustodyPublic:
         """Hand the item to a custodian (``repair``, ``loan``, ``storage``).
 
         Raises: RegistryProblem (``custody.state-invalid`` …).
         """
+        request: dict[str, Any] = {
+            "custodian": custodian,
+            "purpose": purpose,
+            "note": note,
+        }
+        if expected_back is not None:
+            request["expected_back"] = expected_back.isoformat()
         body = self._call_with(
             "POST",
             f"/v1/items/{item_id}/custody",
-            json={"custodian": custodian, "purpose": purpose, "note": note},
+            json=request,
             token=access_token,
             headers={"If-Match": self._etag(access_token, item_id, if_match)},
         )

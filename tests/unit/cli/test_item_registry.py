@@ -361,3 +361,57 @@ def test_transfer_needs_a_buyer_or_a_claim_code(registry, capsys):
     )
     assert code == 2
     assert problem["code"] == "cli.usage"
+
+
+def test_custody_start_return_and_list(
+    registry, wallet_with_brand_credential, capsys, tmp_path
+):
+    code, registered = run(
+        capsys,
+        *("item", "register", "--registry", registry.url),
+        *("--credential", "tv", "--as", "alice"),
+    )
+    assert code == 0, registered
+    item = registered["item"]
+    _, shop = run(capsys, "did", "create", "--alias", "shop")
+    custody = ("item", "custody")
+
+    code, started = run(
+        capsys,
+        *(*custody, "start", item, "--registry", registry.url, "--as", "alice"),
+        *("--to", shop["did"], "--purpose", "repair", "--note", "screen"),
+        *("--expected-back", "2030-01-15"),
+    )
+    assert code == 0, started
+    assert started["custodian"] == shop["did"]
+    assert started["owner"] == wallet_with_brand_credential["alice"]
+    assert started["expected_back"].startswith("2030-01-15T00:00:00")
+    assert started["returned_at"] is None
+
+    code, twice = run(
+        capsys,
+        *(*custody, "start", item, "--registry", registry.url, "--as", "alice"),
+        *("--to", shop["did"], "--purpose", "loan"),
+    )
+    assert code == 65, twice
+    assert twice["code"] == "custody.state-invalid"
+
+    # the custodian records the return (it cannot read the item's state)
+    code, returned = run(
+        capsys, *custody, "return", item, "--registry", registry.url, "--as", "shop"
+    )
+    assert code == 0, returned
+    assert returned["returned_at"] is not None
+
+    code, listed = run(
+        capsys, *custody, "list", item, "--registry", registry.url, "--as", "alice"
+    )
+    assert code == 0, listed
+    assert listed["count"] == 1
+    assert listed["custody"][0]["purpose"] == "repair"
+
+    code, hidden = run(
+        capsys, *custody, "list", item, "--registry", registry.url, "--as", "shop"
+    )
+    assert code == 65, hidden
+    assert hidden["code"] == "item.not-found"
