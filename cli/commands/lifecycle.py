@@ -1,4 +1,5 @@
 """``did-vault item transfer|accept|report-missing|confirm-stolen|recovered``,
+``item sign-stolen-report``,
 ``item check-stolen`` and ``item prove|verify-proof``: an item's life after
 registration.
 
@@ -11,6 +12,9 @@ registration.
 - ``report-missing`` (owner), ``confirm-stolen`` (a police or insurer DID on the
   registry's trust list), ``recovered`` (either): DID-authenticated, each with the
   item's current ETag (``If-Match``).
+- ``sign-stolen-report`` (a police or insurer DID, offline): signs a
+  ``StolenReportCredential`` for an item given by its DID, which the registry's
+  operator applies with ``registry stolen confirm`` (no registry call here).
 - ``check-stolen`` (anyone, no wallet): GTIN + serial or a GS1 Digital Link →
   ``clear | reported_stolen | unknown``.
 - ``prove`` (owner → insurer): an SD-JWT VC presentation of the registry-issued
@@ -627,6 +631,131 @@ def confirm_stolen_command(
         passphrase_file=passphrase_file,
     )
     output.result(summary, message="Confirmed stolen.")
+
+
+def sign_stolen_report(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    item_did: str,
+    police_report: str,
+    reported_at: datetime,
+    loss_date: datetime | None,
+    place: str | None,
+    description: str | None,
+    as_: str | None,
+    passphrase_file: Path | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A StolenReportCredential signed by the confirmer, offline (no registry).
+
+    Raises:
+        CLIError: ``cli.usage`` (the item is not a DID); did_vault's schema errors.
+    """
+    if not item_did.startswith("did:"):
+        raise CLIError(
+            "cli.usage",
+            "give the item's DID (did:web:<registry>:items:<id>): "
+            "signing offline, there is no registry to look an id up",
+        )
+    moment = now or datetime.now(UTC)
+    with open_wallet(output, cfg, passphrase_file) as wallet:
+        confirmer = _owner(wallet, as_)
+        record = wallet.get_did(confirmer)
+        subject = items.StolenReport.from_json(
+            {
+                "type": "StolenReport",
+                "item": item_did,
+                "reportStatus": items.ReportStatus.STOLEN.value,
+                "reportedBy": confirmer,
+                "reportedAt": items.format_date_time(reported_at),
+                **_report(
+                    lossDate=None
+                    if loss_date is None
+                    else items.format_date_time(loss_date),
+                    policeReportNumber=police_report,
+                    place=place,
+                    description=description,
+                ),
+                "confirmedBy": confirmer,
+                "confirmedAt": items.format_date_time(moment),
+            }
+        )
+        unsigned = items.build_credential(
+            subject,
+            issuer=confirmer,
+            valid_from=moment,
+            credential_id=f"urn:uuid:{uuid.uuid4()}",
+        )
+        return issue_credential(
+            unsigned,
+            key=wallet.signing_key(confirmer),
+            verification_method=record.verification_method,
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.command("sign-stolen-report")
+def sign_stolen_report_command(
+    item: Annotated[
+        str,
+        typer.Argument(help="The item's DID (did:web:<registry>:items:<id>)."),
+    ],
+    police_report: Annotated[
+        str, typer.Option("--police-report", help="The police report number.")
+    ],
+    reported_at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--reported-at",
+            help="When it was reported (default: now).",
+            formats=INSTANT_FORMATS,
+        ),
+    ] = None,
+    loss_date: LossDateOption = None,
+    place: PlaceOption = None,
+    description: DescriptionOption = None,
+    out: OutOption = None,
+    as_: AsOption = None,
+    as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Sign a stolen report offline, as a police or insurer DID on the trust list,
+    for the registry operator to apply with 'registry stolen confirm'."""
+    output = Output(as_json=as_json)
+    moment = _now()
+    report = sign_stolen_report(
+        output,
+        settings(),
+        item_did=item,
+        police_report=police_report,
+        reported_at=_utc(reported_at or moment),
+        loss_date=None if loss_date is None else _utc(loss_date),
+        place=place,
+        description=description,
+        as_=as_,
+        passphrase_file=passphrase_file,
+        now=moment,
+    )
+    text = json.dumps(report, indent=2)
+    if out is None:
+        output.document(report)
+        return
+    _write_new(out, text)
+    subject = report["credentialSubject"]
+    output.result(
+        {
+            "id": report["id"],
+            "item": subject["item"],
+            "confirmed_by": subject["confirmedBy"],
+            "confirmed_at": subject["confirmedAt"],
+            "file": str(out),
+        },
+        message="Stolen report signed; give the file to the registry operator.",
+    )
 
 
 @app.command("recovered")

@@ -17,6 +17,7 @@ import pytest
 
 from cli.commands import lifecycle
 from cli.main import main
+from did_vault import default_resolver, verify_credential
 from did_vault.errors import CredentialRevokedError, CredentialSuspendedError
 from did_vault.keys import KeyAlgorithm, PrivateKey
 from did_vault.keystore import KDFParameters
@@ -342,3 +343,59 @@ def test_the_insurer_notes_a_suspended_credential_and_refuses_a_revoked_one():
     revoked = lifecycle._SuspensionNoted(_FixedStatus(CredentialRevokedError("x")))
     with pytest.raises(CredentialRevokedError):
         revoked.check({}, now=now)
+
+
+# --- sign-stolen-report (a confirmer, offline) ---------------------------------------
+
+
+def test_sign_stolen_report_signs_a_report_that_verifies_offline(
+    home, capsys, tmp_path
+):
+    run(capsys, "init")
+    _, police = run(capsys, "did", "create", "--alias", "police")
+    out = tmp_path / "report.json"
+
+    code, summary = run(
+        capsys,
+        *("item", "sign-stolen-report", ITEM_DID, "--police-report", "PR-7"),
+        *("--reported-at", "2026-03-02T08:00:00Z", "--place", "Station"),
+        *("--loss-date", "2026-03-01T22:00:00Z", "--out", str(out)),
+    )
+
+    assert code == 0, summary
+    report = json.loads(out.read_text())
+    assert summary["id"] == report["id"]
+    assert report["id"].startswith("urn:uuid:")
+    assert report["type"] == ["VerifiableCredential", "StolenReportCredential"]
+    assert report["issuer"] == police["did"]
+    subject = report["credentialSubject"]
+    assert {k: v for k, v in subject.items() if k != "confirmedAt"} == {
+        "type": "StolenReport",
+        "item": ITEM_DID,
+        "reportStatus": "stolen",
+        "reportedBy": police["did"],
+        "reportedAt": "2026-03-02T08:00:00Z",
+        "lossDate": "2026-03-01T22:00:00Z",
+        "policeReportNumber": "PR-7",
+        "place": "Station",
+        "confirmedBy": police["did"],
+    }
+    verify_credential(report, resolver=default_resolver())
+
+    code, problem = run(
+        capsys,
+        *("item", "sign-stolen-report", ITEM_DID, "--police-report", "PR-7"),
+        *("--out", str(out)),
+    )
+    assert (code, problem["code"]) == (65, "cli.file-exists")
+
+
+def test_sign_stolen_report_needs_the_items_did(home, capsys):
+    run(capsys, "init")
+    run(capsys, "did", "create", "--alias", "police")
+
+    code, problem = run(
+        capsys, "item", "sign-stolen-report", "0b5f3c2a", "--police-report", "PR-7"
+    )
+
+    assert (code, problem["code"]) == (2, "cli.usage")
