@@ -3,22 +3,25 @@
 ``serve`` runs the service (uvicorn), ``db check`` / ``db upgrade`` look after the
 database, and ``trust add|remove|list`` edits the trust list directly through the
 registry's own code. Configuration comes from ``REGISTRY_*``; a bad setting exits 78.
-``witness`` is a log witness for any registry, run by a third party (no
+``stolen confirm`` applies a StolenReportCredential a trusted police or insurer DID
+signed (``did-vault item sign-stolen-report``); ``stolen show`` prints an item's
+lifecycle state. ``witness`` is a log witness for any registry, run by a third party (no
 ``REGISTRY_*`` configuration): it cosigns the registry's checkpoint only if it
 extends the last one it cosigned (see ``registry.witness``).
 """
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from cli.output import Output
-from did_vault import DidVaultError, NoteKey, VerificationError
-from registry import log_service, service
+from did_vault import DidVaultError, NoteKey, ResolutionError, VerificationError
+from registry import log_service, service, stolen_report
 from registry.client import RegistryClient, RegistryProblem
 from registry.config import Settings, load_settings
 from registry.errors import RegistryError
@@ -43,6 +46,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(trust_app, name="trust")
 log_app = typer.Typer(help="The transparency log.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
+stolen_app = typer.Typer(
+    help="Stolen reports signed by trusted police or insurer DIDs.",
+    no_args_is_help=True,
+)
+app.add_typer(stolen_app, name="stolen")
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print exactly one JSON document.")
@@ -51,8 +59,19 @@ JsonOption = Annotated[
 
 def _fail(output: Output, exc: DidVaultError) -> NoReturn:
     output.problem(exc.to_dict())
-    # did_vault's errors reaching here are malformed input (e.g. not a DID).
-    sys.exit(exc.exit_code if isinstance(exc, RegistryError) else 65)
+    sys.exit(_exit_code(exc))
+
+
+def _exit_code(exc: DidVaultError) -> int:
+    """The exit column of specs/problems.md, as ``did-vault`` uses it."""
+    if isinstance(exc, RegistryError):
+        return exc.exit_code
+    if isinstance(exc, VerificationError):
+        return 1  # a signed report that does not verify: the answer is no
+    if isinstance(exc, ResolutionError):
+        return 69
+    # Anything else of did_vault's reaching here is malformed input (not a DID …).
+    return 65
 
 
 def _settings(output: Output) -> Settings:
@@ -179,6 +198,69 @@ def log_verify(json_output: JsonOption = False) -> None:
     except DidVaultError as exc:
         _fail(output, exc)
     output.result(report.model_dump(mode="json"), message="Log verified.")
+
+
+def _read_report(output: Output, path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        output.problem(
+            {"code": "cli.file-unreadable", "detail": f"cannot read {path}: {exc}"}
+        )
+        sys.exit(65)
+    except json.JSONDecodeError as exc:
+        output.problem({"code": "cli.json-invalid", "detail": f"{path}: {exc}"})
+        sys.exit(65)
+    if not isinstance(document, dict):
+        output.problem(
+            {"code": "cli.json-invalid", "detail": f"{path} is not a JSON object"}
+        )
+        sys.exit(65)
+    return document
+
+
+@stolen_app.command("confirm")
+def stolen_confirm(
+    report_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="REPORT.json",
+            help="The StolenReportCredential the confirmer signed "
+            "(did-vault item sign-stolen-report).",
+            dir_okay=False,
+        ),
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Mark an item stolen from a report signed by a trusted police or insurer DID.
+
+    The report must verify, be issued by its confirmedBy, a police or insurer DID
+    on the trust list, and be confirmed after the item's last change (a report is
+    applied once; an old one is refused as report.stale). Nothing is written
+    unless all of it holds."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    report = _read_report(output, report_file)
+    try:
+        state = stolen_report.confirm_configured(settings, report=report, now=_now())
+    except DidVaultError as exc:
+        _fail(output, exc)
+    output.result(state, message="Confirmed stolen.")
+
+
+@stolen_app.command("show")
+def stolen_show(
+    item_id: Annotated[str, typer.Argument(help="The item's registry id.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Print an item's lifecycle state: condition, report, custody, version."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    try:
+        state = stolen_report.show_configured(settings, item_id=item_id, now=_now())
+    except DidVaultError as exc:
+        _fail(output, exc)
+    output.result(state, message="Item state.")
 
 
 @app.command("witness")

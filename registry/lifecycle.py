@@ -824,9 +824,16 @@ def confirm_stolen(
     report: StolenConfirm,
     if_match: str | None,
     now: datetime,
+    require_if_match: bool = True,
+    confirmed_at: datetime | None = None,
 ) -> ItemStatePublic:
     """A trusted confirmer (police or insurer on the trust list) confirms the item
     stolen, from missing or directly (the caller commits).
+
+    ``require_if_match=False`` is for the operator applying a confirmer-signed
+    report (``registry.stolen_report``), which has no ETag: the row lock taken here
+    still serialises it with every other change. ``confirmed_at`` is when the
+    confirmer confirmed (default: ``now``).
 
     Raises:
         ForbiddenError: the caller is no trusted confirmer; NotFoundError;
@@ -839,7 +846,8 @@ def confirm_stolen(
     if db_item is None:
         raise NotFoundError("no such item")
     db_state = get_state(session, item_id, now=now)
-    check_if_match(if_match, db_state)
+    if require_if_match:
+        check_if_match(if_match, db_state)
     if db_state.condition == ItemCondition.STOLEN.value:
         raise ReportStateError("the item is already reported stolen")
     db_state.condition = ItemCondition.STOLEN.value
@@ -852,7 +860,7 @@ def confirm_stolen(
     if report.description is not None:
         db_state.description = report.description
     db_state.confirmed_by = confirmer
-    db_state.confirmed_at = now
+    db_state.confirmed_at = confirmed_at or now
     _bump(session, db_state, now=now)
     _log(session, "stolen", now=now, itemId=item_id)
     status.suspension_changed(session=session, item_id=item_id)
