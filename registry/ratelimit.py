@@ -1,37 +1,50 @@
-"""Per-client rate limiting: an in-memory token bucket keyed by client IP.
+"""Per-client rate limiting: a token bucket per client address, in the registry
+database.
 
 Used by the public stolen-check (``POST /v1/stolen-check``). Each client gets
 ``capacity`` requests at once and ``refill_per_second`` more per second; a request
 over the limit answers 429 ``rate.limited`` with ``Retry-After`` (whole seconds).
 Time comes from the caller (the app's injectable clock), so tests move it by hand.
-The buckets live in one process: behind several workers or instances each keeps its
-own, so the effective limit is per worker (documented in design note 0007).
+
+The buckets live in the registry database (``registry.request_state``), so every
+worker and instance on it spends from the same bucket: the limit holds for the
+deployment, not per worker. A request is one short transaction that locks the
+client's bucket (``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` serialises
+writers). The bucket is keyed by a SHA-256 of the address, not the address itself
+(a pseudonym: an IPv4 address is easily guessed back from it). A bucket untouched
+for as long as it takes to refill is full, the same as no bucket: such rows are
+swept now and then, a bounded batch at a time.
 """
 
+import hashlib
 import math
-import threading
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
-from registry.deps import ClockDep, _lazy
+from registry.deps import ClockDep, EngineDep, _lazy
 from registry.errors import RateLimitedError
+from registry.request_state import (
+    RateLimitBucket,
+    SweepSchedule,
+    delete_rate_limit_buckets,
+)
 
 DEFAULT_CAPACITY = 30
 DEFAULT_REFILL_PER_SECOND = 0.5
-MAX_CLIENTS = 100_000
 
 
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    updated: datetime
+def bucket_key(client: str) -> str:
+    """The stored key of ``client``'s bucket: the SHA-256 (hex) of its address."""
+    return hashlib.sha256(client.encode("utf-8")).hexdigest()
 
 
 class RateLimiter:
-    """Token buckets per key (thread-safe)."""
+    """Token buckets per client, in the registry database (shared by every worker)."""
 
     def __init__(
         self,
@@ -43,31 +56,60 @@ class RateLimiter:
             raise ValueError("capacity ≥ 1 and a positive refill rate")
         self.capacity = capacity
         self.refill_per_second = refill_per_second
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
+        self.sweeps = SweepSchedule()
 
-    def take(self, key: str, *, now: datetime) -> None:
-        """Spend one token of ``key``'s bucket.
+    def take(self, engine: Engine, client: str, *, now: datetime) -> None:
+        """Spend one token of ``client``'s bucket.
 
         Raises:
             RateLimitedError: the bucket is empty (``retry_after`` in seconds).
         """
-        with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                if len(self._buckets) >= MAX_CLIENTS:
-                    self._buckets.clear()
-                bucket = self._buckets[key] = _Bucket(float(self.capacity), now)
-            elapsed = max(0.0, (now - bucket.updated).total_seconds())
-            bucket.tokens = min(
-                float(self.capacity), bucket.tokens + elapsed * self.refill_per_second
+        key = bucket_key(client)
+        try:
+            wait = self._take(engine, key, now=now)
+        except IntegrityError:
+            # Another worker made this client's first bucket meanwhile: spend from it.
+            wait = self._take(engine, key, now=now)
+        if self.sweeps.is_due(now):
+            self.sweep(engine, now=now)
+        if wait:
+            raise RateLimitedError("too many requests; retry later", retry_after=wait)
+
+    def _take(self, engine: Engine, key: str, *, now: datetime) -> int:
+        """Spend a token in one transaction; 0, or the seconds until one is back."""
+        with Session(engine) as session, session.begin():
+            statement = (
+                select(RateLimitBucket)
+                .where(col(RateLimitBucket.key) == key)
+                .with_for_update()
             )
-            bucket.updated = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return
-            wait = math.ceil((1.0 - bucket.tokens) / self.refill_per_second)
-        raise RateLimitedError("too many requests; retry later", retry_after=wait)
+            db_bucket = session.exec(statement).first()
+            if db_bucket is None:
+                db_bucket = RateLimitBucket(
+                    key=key, tokens=float(self.capacity), updated_at=now
+                )
+                session.add(db_bucket)
+            elapsed = max(0.0, (now - db_bucket.updated_at).total_seconds())
+            db_bucket.tokens = min(
+                float(self.capacity),
+                db_bucket.tokens + elapsed * self.refill_per_second,
+            )
+            # Never back in time: a worker whose clock lags refills nothing.
+            db_bucket.updated_at = max(db_bucket.updated_at, now)
+            if db_bucket.tokens >= 1.0:
+                db_bucket.tokens -= 1.0
+                return 0
+            return math.ceil((1.0 - db_bucket.tokens) / self.refill_per_second)
+
+    def sweep(self, engine: Engine, *, now: datetime) -> int:
+        """Delete a batch of buckets that are full again; how many."""
+        refill_time = timedelta(seconds=self.capacity / self.refill_per_second)
+        with Session(engine) as session, session.begin():
+            deleted = delete_rate_limit_buckets(
+                session, updated_before=now - refill_time
+            )
+        self.sweeps.record(deleted, now=now)
+        return deleted
 
 
 def client_key(request: Request) -> str:
@@ -86,6 +128,7 @@ def get_stolen_check_limiter(request: Request) -> RateLimiter:
 def limit_stolen_check(
     request: Request,
     clock: ClockDep,
+    engine: EngineDep,
     limiter: Annotated[RateLimiter, Depends(get_stolen_check_limiter)],
 ) -> None:
     """Dependency: one token per stolen-check request.
@@ -93,7 +136,7 @@ def limit_stolen_check(
     Raises:
         RateLimitedError.
     """
-    limiter.take(client_key(request), now=clock())
+    limiter.take(engine, client_key(request), now=clock())
 
 
 StolenCheckLimitDep = Annotated[None, Depends(limit_stolen_check)]

@@ -8,7 +8,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import registry.log_models  # the transparency log's tables
-import registry.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import registry.models  # the registry's tables (all register on SQLModel.metadata)
+import registry.request_state  # noqa: F401  (idempotency records, rate-limit buckets)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -5,7 +5,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import registry.log_models  # the log's tables
-import registry.models  # noqa: F401  (the tables)
+import registry.models  # the tables
+import registry.request_state  # noqa: F401  (idempotency, rate limits)
 from registry import migrations
 
 

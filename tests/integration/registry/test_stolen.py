@@ -1,13 +1,17 @@
 """Missing, stolen, recovered and the public stolen-check, on SQLite and
 PostgreSQL: each rule with its code."""
 
+import hashlib
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
 from registry.models import TrustRole
 from registry.ratelimit import RateLimiter
+from registry.request_state import RateLimitBucket
 
+from .conftest import TestClient  # type: ignore[attr-defined]
 from .lifecycle_support import (
     GTIN,
     bearer,
@@ -259,6 +263,35 @@ def test_stolen_check_is_rate_limited_per_client(app, client, clock, assert_prob
     assert limited.headers["Retry-After"] == "2"
     clock.advance(2)
     assert _check(client, gtin=GTIN, serial="X1").status_code == 200
+
+
+def test_the_rate_limit_is_shared_by_every_worker(
+    make_app, registry_engine, identity, clock, assert_problem
+):
+    # two registry apps over one database: two workers behind a balancer
+    workers = [build_app(make_app, registry_engine, identity, clock) for _ in range(2)]
+    for worker in workers:
+        worker.state.stolen_check_limiter = RateLimiter(
+            capacity=2, refill_per_second=0.5
+        )
+    with TestClient(workers[0]) as one, TestClient(workers[1]) as two:
+        assert _check(one, gtin=GTIN, serial="X1").status_code == 200
+        assert _check(two, gtin=GTIN, serial="X1").status_code == 200
+        limited = _check(one, gtin=GTIN, serial="X1")
+        assert_problem(limited, status=429, code="rate.limited")
+        assert limited.headers["Retry-After"] == "2"
+        clock.advance(2)
+        assert _check(two, gtin=GTIN, serial="X1").status_code == 200
+        assert _check(one, gtin=GTIN, serial="X1").status_code == 429
+
+
+def test_the_rate_limit_stores_no_client_address(client, registry_engine):
+    assert _check(client, gtin=GTIN, serial="X1").status_code == 200
+    with Session(registry_engine) as session:
+        keys = session.exec(select(RateLimitBucket.key)).all()
+    # the test client's address is "testclient"
+    assert keys == [hashlib.sha256(b"testclient").hexdigest()]
+    assert "testclient" not in keys[0]
 
 
 def test_registry_client_drives_the_stolen_flow(
