@@ -42,6 +42,10 @@ from did_vault.credentials import (
     verify_proof,
     verify_proofs,
 )
+from did_vault.credentials.request import (
+    PresentationAnswer,
+    check_presentation_request,
+)
 from did_vault.credentials.status import (
     BitstringStatusList,
     BitstringStatusListEntry,
@@ -432,6 +436,7 @@ __all__ = [
     "NoteKey",
     "Opening",
     "OpeningMismatchError",
+    "PresentationAnswer",
     "PresentationVerification",
     "PrivateKey",
     "ProofExpiredError",
@@ -509,6 +514,7 @@ __all__ = [
     "build_status_list_credential",
     "check_against_template",
     "check_consistency",
+    "check_presentation_request",
     "check_registered_before",
     "check_request",
     "commit_event",

@@ -88,6 +88,10 @@ SOURCES: dict[str, list[str] | None] = {
         "load_template",
         "template_names",
     ],
+    "did_vault.credentials.request": [
+        "PresentationAnswer",
+        "check_presentation_request",
+    ],
     "did_vault.credentials.token_status": [
         "TokenStatus",
         "TokenStatusChecker",

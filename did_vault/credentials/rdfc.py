@@ -152,6 +152,30 @@ def find_undefined_terms(
         _StrictProcessor().expand(tree, _options(loader))
 
 
+def expanded_types(
+    document: Mapping[str, Any], *, loader: ContextLoader | None = None
+) -> tuple[str, ...]:
+    """The IRIs the document's top-level ``type`` expands to under its ``@context``.
+
+    A type the contexts do not define stays as written (a relative IRI), as JSON-LD
+    expansion leaves it.
+
+    Raises:
+        UnknownContextError: an ``@context`` URL outside the loader's pinned set.
+        MalformedInputError: not valid JSON-LD.
+    """
+    loader = loader if loader is not None else packaged_loader()
+    tree = {
+        CONTEXT_KEY: _json_tree(document.get(CONTEXT_KEY)),
+        "type": _json_tree(document.get("type")),
+    }
+    _check_contexts(tree, loader)
+    with _pyld_errors():
+        expanded = JsonLdProcessor().expand(tree, _options(loader))
+    types = expanded[0].get("@type", []) if expanded else []
+    return tuple(t for t in types if isinstance(t, str))
+
+
 # --- strict expansion ------------------------------------------------------------
 
 

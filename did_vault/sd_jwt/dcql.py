@@ -12,6 +12,12 @@ credential queries (``id``, ``format``, ``meta``, ``claims`` with claims path po
   ``credential_sets`` option the wallet can satisfy (the verifier's preference order,
   §6.4.1-6.4.2), only the credential needing the fewest disclosures per query, and no
   optional credential set unless asked;
+- matches W3C VCs (format ``ldp_vc``, Appendix B.1) the same way: ``meta.type_values``
+  is required, and a credential fits when one of its type sets is a subset of the
+  credential's ``type`` (:attr:`HeldCredential.types`: the types as written and, where
+  the caller expanded them, as IRIs); claims paths select from the credential's root
+  (``["credentialSubject", "owns", "typeOfGood"]``). Nothing in such a credential is
+  selectively disclosable: whoever sees it sees all of it;
 - loads the named request templates packaged in ``specs/requests``
   (:func:`load_template`, :func:`template_names`) and refuses a request that names a
   template but asks for more than it (:func:`check_against_template`).
@@ -45,6 +51,9 @@ from did_vault.errors import (
 
 SD_JWT_VC_FORMAT = "dc+sd-jwt"
 """Credential format identifier of IETF SD-JWT VC (OpenID4VP 1.0 Appendix B.3)."""
+W3C_VC_FORMAT = "ldp_vc"
+"""Credential format identifier of a W3C VC secured with Data Integrity proofs
+(OpenID4VP 1.0 Appendix B.1), presented in a Data Integrity VP."""
 
 TEMPLATE_MEMBER = "template"
 DESCRIPTION_MEMBER = "description"
@@ -115,6 +124,17 @@ class CredentialQuery:
         """The allowed ``vct`` values of a ``dc+sd-jwt`` query (Appendix B.3.5)."""
         values = self.meta.get("vct_values")
         return tuple(values) if isinstance(values, list | tuple) else None
+
+    @property
+    def type_values(self) -> tuple[tuple[str, ...], ...] | None:
+        """The accepted type sets of an ``ldp_vc`` query (Appendix B.1.1): a
+        credential fits when one of them is a subset of its ``type``."""
+        values = self.meta.get("type_values")
+        if not isinstance(values, list | tuple):
+            return None
+        return tuple(
+            tuple(types) for types in values if isinstance(types, list | tuple)
+        )
 
     def claim_options(self) -> tuple[tuple[ClaimsQuery, ...], ...]:
         """The alternative claim combinations, most preferred first.
@@ -318,6 +338,8 @@ def _parse_credential_query(data: object, pointer: str) -> CredentialQuery:
                 raise _invalid(
                     "must be a non-empty string", f"{pointer}/meta/vct_values/{n}"
                 )
+    elif credential_format == W3C_VC_FORMAT:
+        _parse_type_values(meta, f"{pointer}/meta/type_values")
     trusted = None
     if "trusted_authorities" in entry:
         trusted = tuple(
@@ -375,6 +397,15 @@ def _parse_credential_query(data: object, pointer: str) -> CredentialQuery:
         claims=claims,
         claim_sets=claim_sets,
     )
+
+
+def _parse_type_values(meta: Mapping[str, Any], pointer: str) -> None:
+    if "type_values" not in meta:
+        raise _invalid("'type_values' is required", pointer)
+    for n, types in enumerate(_array(meta["type_values"], pointer, limit=MAX_VALUES)):
+        for m, value in enumerate(_array(types, f"{pointer}/{n}", limit=MAX_VALUES)):
+            if not isinstance(value, str) or not value:
+                raise _invalid("must be a non-empty string", f"{pointer}/{n}/{m}")
 
 
 def _parse_trusted_authority(data: object, pointer: str) -> TrustedAuthority:
@@ -465,15 +496,18 @@ class HeldCredential:
     """What matching needs to know about one credential the wallet holds.
 
     ``claims`` is the holder's fully disclosed view of the credential: every
-    disclosure applied, registered claims such as ``vct`` and ``cnf`` included.
-    ``disclosable`` lists the paths, in that view, that a disclosure conceals; only
-    those need disclosing, everything else the verifier sees anyway.
+    disclosure applied, registered claims such as ``vct`` and ``cnf`` included; for a
+    W3C VC, the credential document itself. ``disclosable`` lists the paths, in that
+    view, that a disclosure conceals; only those need disclosing, everything else the
+    verifier sees anyway (all of a W3C VC). ``types`` are a W3C VC's types, as
+    written in ``type`` and, when the caller expanded them, as IRIs.
     """
 
     claims: Mapping[str, Any]
     disclosable: frozenset[ClaimPath] = frozenset()
     format: str = SD_JWT_VC_FORMAT
     has_holder_binding: bool = True
+    types: frozenset[str] = frozenset()
 
     @classmethod
     def from_sd_jwt(cls, sd_jwt: ResolvedSDJWT) -> Self:
@@ -488,6 +522,28 @@ class HeldCredential:
             disclosable=frozenset(sd_jwt.paths()),
             format=SD_JWT_VC_FORMAT,
             has_holder_binding="cnf" in claims,
+        )
+
+    @classmethod
+    def from_w3c(
+        cls,
+        document: Mapping[str, Any],
+        *,
+        expanded_types: Iterable[str] = (),
+        has_holder_binding: bool = True,
+    ) -> Self:
+        """The matching view of a W3C VC (format ``ldp_vc``): the whole document,
+        nothing concealed. ``expanded_types`` adds the IRIs its types expand to, so
+        a query may name either (Appendix B.1.1 asks for the IRIs)."""
+        written = document.get("type")
+        types = [written] if isinstance(written, str) else written
+        return cls(
+            claims=document,
+            format=W3C_VC_FORMAT,
+            has_holder_binding=has_holder_binding,
+            types=frozenset(
+                [t for t in types or () if isinstance(t, str)] + list(expanded_types)
+            ),
         )
 
     @property
@@ -608,7 +664,8 @@ def match_credential(
 ) -> CredentialMatch | None:
     """How ``credential`` answers ``query`` with the least disclosure, or ``None``.
 
-    The format and ``vct`` must be the requested ones, holder binding present when
+    The format and ``vct`` must be the requested ones (for ``ldp_vc``: one of the
+    ``type_values`` sets within the credential's types), holder binding present when
     required, and the first ``claim_sets`` option the credential satisfies wins
     (the verifier's preference order, §6.4.1). A claim with ``values`` only counts
     when its type and value equal one of them.
@@ -617,6 +674,10 @@ def match_credential(
         return None
     if query.format == SD_JWT_VC_FORMAT and credential.vct not in (
         query.vct_values or ()
+    ):
+        return None
+    if query.format == W3C_VC_FORMAT and not any(
+        credential.types.issuperset(types) for types in query.type_values or ()
     ):
         return None
     if query.require_cryptographic_holder_binding and not credential.has_holder_binding:
@@ -774,6 +835,17 @@ def _credential_gaps(asked: CredentialQuery, allowed: CredentialQuery) -> list[s
         if extra:
             gaps.append(
                 f"credential query {asked.id!r} asks for credential types {extra}"
+            )
+    if allowed.type_values is not None:
+        sets = [set(types) for types in allowed.type_values]
+        wider = [
+            list(types)
+            for types in asked.type_values or ()
+            if not any(set(types) >= allowed_set for allowed_set in sets)
+        ]
+        if wider:
+            gaps.append(
+                f"credential query {asked.id!r} asks for credential types {wider}"
             )
     if asked.multiple and not allowed.multiple:
         gaps.append(f"credential query {asked.id!r} asks for multiple credentials")

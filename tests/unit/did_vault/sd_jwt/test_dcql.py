@@ -13,6 +13,7 @@ from did_vault.errors import (
 )
 from did_vault.sd_jwt.dcql import (
     SD_JWT_VC_FORMAT,
+    W3C_VC_FORMAT,
     ClaimsQuery,
     CredentialQuery,
     DCQLQuery,
@@ -20,6 +21,7 @@ from did_vault.sd_jwt.dcql import (
     answer_query,
     match_credential,
     select_claims,
+    template_excess,
 )
 
 OWNERSHIP = "urn:did-vault:vct:OwnershipCredential"
@@ -659,3 +661,162 @@ def test_held_credential_from_a_parsed_sd_jwt() -> None:
     claims = _claims()
     del claims["cnf"]
     assert not HeldCredential.from_sd_jwt(_FakeSDJWT(claims, ())).has_holder_binding
+
+
+# --- W3C VCs (format ldp_vc, OpenID4VP 1.0 Appendix B.1) ----------------------------
+
+VC = "https://www.w3.org/2018/credentials#VerifiableCredential"
+OWNERSHIP_IRI = "https://registry.example/ns/registry#OwnershipCredential"
+
+
+def _w3c_query(*claims: dict[str, Any], type_values: Any = None) -> dict[str, Any]:
+    credential: dict[str, Any] = {
+        "id": "vc",
+        "format": W3C_VC_FORMAT,
+        "meta": {
+            "type_values": type_values
+            or [["VerifiableCredential", "OwnershipCredential"]]
+        },
+    }
+    if claims:
+        credential["claims"] = list(claims)
+    return {"credentials": [credential]}
+
+
+def _w3c_credential() -> dict[str, Any]:
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "OwnershipCredential"],
+        "issuer": "did:web:registry.example",
+        "credentialSubject": {
+            "id": "did:key:z6MkHolder",
+            "owns": {"typeOfGood": "did:key:z6MkItem", "ownedFrom": "2026-11-20"},
+        },
+    }
+
+
+def _w3c_held(**options: Any) -> HeldCredential:
+    return HeldCredential.from_w3c(_w3c_credential(), **options)
+
+
+def test_parse_reads_an_ldp_vc_query_and_round_trips() -> None:
+    data = _w3c_query(
+        _claim("credentialSubject", "owns", "typeOfGood"),
+        type_values=[["VerifiableCredential"], [VC, OWNERSHIP_IRI]],
+    )
+    query = DCQLQuery.from_json(data)
+    assert query.credentials[0].type_values == (
+        ("VerifiableCredential",),
+        (VC, OWNERSHIP_IRI),
+    )
+    assert query.credentials[0].vct_values is None
+    assert query.to_json() == data
+
+
+W3C_INVALID = {
+    "no type_values": ({}, "/credentials/0/meta/type_values"),
+    "type_values not an array": (
+        {"type_values": "VerifiableCredential"},
+        "/credentials/0/meta/type_values",
+    ),
+    "empty type_values": ({"type_values": []}, "/credentials/0/meta/type_values"),
+    "a type set not an array": (
+        {"type_values": ["VerifiableCredential"]},
+        "/credentials/0/meta/type_values/0",
+    ),
+    "an empty type set": ({"type_values": [[]]}, "/credentials/0/meta/type_values/0"),
+    "a type not a string": (
+        {"type_values": [["VerifiableCredential", 7]]},
+        "/credentials/0/meta/type_values/0/1",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("meta", "pointer"), W3C_INVALID.values(), ids=W3C_INVALID.keys()
+)
+def test_parse_rejects_an_ldp_vc_query_without_valid_type_values(
+    meta: Any, pointer: str
+) -> None:
+    data = _w3c_query()
+    data["credentials"][0]["meta"] = meta
+    with pytest.raises(InvalidDCQLQueryError) as info:
+        DCQLQuery.from_json(data)
+    assert info.value.context["pointer"] == pointer
+
+
+def test_held_w3c_credential_is_the_whole_document_with_its_types() -> None:
+    held = _w3c_held(expanded_types=[VC, OWNERSHIP_IRI])
+    assert held.format == W3C_VC_FORMAT
+    assert held.disclosable == frozenset()
+    assert held.types == {
+        "VerifiableCredential",
+        "OwnershipCredential",
+        VC,
+        OWNERSHIP_IRI,
+    }
+    assert held.claims == _w3c_credential()
+
+
+@pytest.mark.parametrize(
+    "type_values",
+    [
+        [["VerifiableCredential", "OwnershipCredential"]],
+        [["OwnershipCredential"]],
+        [["StolenReportCredential"], [VC, OWNERSHIP_IRI]],
+    ],
+)
+def test_ldp_vc_query_matches_when_one_type_set_is_a_subset(type_values: Any) -> None:
+    query = DCQLQuery.from_json(
+        _w3c_query(
+            _claim("credentialSubject", "owns", "typeOfGood"), type_values=type_values
+        )
+    )
+    match = match_credential(
+        query.credentials[0], _w3c_held(expanded_types=[VC, OWNERSHIP_IRI])
+    )
+    assert match is not None
+    assert match.disclose == (("credentialSubject", "owns", "typeOfGood"),)
+    assert match.disclosures == ()
+
+
+@pytest.mark.parametrize(
+    "type_values",
+    [
+        [["VerifiableCredential", "ItemIdentityCredential"]],
+        [[OWNERSHIP_IRI]],  # not expanded by the caller: only the written types
+    ],
+)
+def test_ldp_vc_query_refuses_other_types(type_values: Any) -> None:
+    query = DCQLQuery.from_json(_w3c_query(type_values=type_values))
+    assert match_credential(query.credentials[0], _w3c_held()) is None
+
+
+def test_ldp_vc_query_refuses_a_missing_claim_or_other_value() -> None:
+    missing = DCQLQuery.from_json(_w3c_query(_claim("credentialSubject", "price")))
+    with pytest.raises(UnsatisfiableQueryError):
+        answer_query(missing, [_w3c_held()])
+    other = DCQLQuery.from_json(
+        _w3c_query(_claim("credentialSubject", "owns", "typeOfGood", values=["x"]))
+    )
+    with pytest.raises(UnsatisfiableQueryError):
+        answer_query(other, [_w3c_held()])
+
+
+def test_formats_never_cross() -> None:
+    sd_jwt_query = DCQLQuery.from_json(_query(_claim("item", "brand")))
+    assert match_credential(sd_jwt_query.credentials[0], _w3c_held()) is None
+    w3c_query = DCQLQuery.from_json(_w3c_query())
+    assert match_credential(w3c_query.credentials[0], _held()) is None
+
+
+def test_template_excess_compares_type_values() -> None:
+    template = DCQLQuery.from_json(_w3c_query(type_values=[["OwnershipCredential"]]))
+    narrower = DCQLQuery.from_json(
+        _w3c_query(type_values=[["VerifiableCredential", "OwnershipCredential"]])
+    )
+    wider = DCQLQuery.from_json(_w3c_query(type_values=[["VerifiableCredential"]]))
+    assert template_excess(narrower, template) == []
+    assert template_excess(wider, template) == [
+        "credential query 'vc' asks for credential types [['VerifiableCredential']]"
+    ]
