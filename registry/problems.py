@@ -29,6 +29,7 @@ from did_vault import (
 )
 from registry.errors import (
     AuthenticationError,
+    ClaimCodeInvalidError,
     ConfigurationError,
     ConsentRequiredError,
     CustodyStateError,
@@ -42,7 +43,6 @@ from registry.errors import (
     LogCorruptError,
     MethodNotAllowedError,
     NotFoundError,
-    ClaimCodeInvalidError,
     OfferNotFoundError,
     OwnershipNotFoundError,
     PreconditionFailedError,
