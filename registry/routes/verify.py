@@ -5,10 +5,13 @@ A vendor (repair shop, second-hand buyer) sends what the owner presented to it: 
 SD-JWT VC presentation with Key Binding, or a Data Integrity VP, with the nonce and
 audience it asked for (its own DID, or the registry's), and the request it made (a
 packaged template name or a DCQL query). The registry verifies signature, binding,
-validity and status, checks that the disclosed claims answer the request, and adds
-its own facts: is the holder the current owner, is the credential revoked, is the
-item reported stolen or missing. Registry-issued status entries are checked against
-the registry's own records (no fetch); other issuers' through the usual checkers.
+validity and status, checks that the disclosed claims answer the request (format
+``dc+sd-jwt`` for an SD-JWT VC, ``ldp_vc`` for the credentials of a Data Integrity
+VP; the packaged templates ask for SD-JWT VCs, so a Data Integrity VP never answers
+one: ``dcql.unsatisfiable``), and adds its own facts: is the holder the current
+owner, is the credential revoked, is the item reported stolen or missing.
+Registry-issued status entries are checked against the registry's own records (no
+fetch); other issuers' through the usual checkers.
 
 An insurer learns, with the owner's presentation bound to the insurer (audience its
 DID, and its nonce) or an owner-signed consent for the item (a VC of type
@@ -41,6 +44,7 @@ from did_vault import (
     UnknownRequestTemplateError,
     UnsatisfiableQueryError,
     check_against_template,
+    check_presentation_request,
     check_request,
     load_template,
     verify_credential,
@@ -317,6 +321,8 @@ def verify_vendor_presentation(
         now=now,
         status_checker=checker.bitstring,
     )
+    if query is not None:
+        check_presentation_request(result, query)
     holder = result.presentation.holder_id if result.presentation else None
     subjects = [
         verification.document.get("credentialSubject", {})

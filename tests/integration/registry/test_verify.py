@@ -7,11 +7,13 @@ from typing import Any
 import pytest
 
 from did_vault import (
+    UnsatisfiableQueryError,
     create_presentation,
     present_sd_jwt,
     sign_presentation,
 )
 from registry.models import TrustRole
+from registry.problems import status_for
 
 from .conftest import START
 from .lifecycle_support import (
@@ -318,6 +320,91 @@ def test_a_data_integrity_presentation_of_a_stolen_item_reports_it(
 
     assert response.status_code == 200, response.text
     assert response.json()["facts"]["reported_stolen"] is True
+
+
+def _di_present(registration: Any, owner: Any, *, domain: str, nonce: str) -> Any:
+    return sign_presentation(
+        create_presentation([registration["credential"]], holder=owner.did),
+        key=owner.key,
+        verification_method=owner.verification_method,
+        challenge=nonce,
+        domain=domain,
+        created=START,
+    )
+
+
+def _ldp_query(*paths: list[Any]) -> dict[str, Any]:
+    return {
+        "credentials": [
+            {
+                "id": "ownership",
+                "format": "ldp_vc",
+                "meta": {
+                    "type_values": [["VerifiableCredential", "OwnershipCredential"]]
+                },
+                "claims": [{"path": path} for path in paths],
+            }
+        ]
+    }
+
+
+def test_data_integrity_presentation_answering_an_ldp_vc_query_is_verified(
+    client, owner, vendor, vendor_token, registered
+):
+    nonce = uuid.uuid4().hex
+    response = _verify(
+        client,
+        vendor_token,
+        presentation=_di_present(registered, owner, domain=vendor.did, nonce=nonce),
+        nonce=nonce,
+        audience=vendor.did,
+        dcql=_ldp_query(
+            ["credentialSubject", "owns", "typeOfGood"],
+            ["credentialSubject", "owns", "ownedFrom"],
+        ),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["format"] == "ldp_vp"
+    assert body["facts"]["current_owner"] is True
+    assert body["facts"]["reported_stolen"] is False
+
+
+def test_data_integrity_presentation_against_a_template_is_unsatisfiable(
+    client, owner, vendor, vendor_token, registered, assert_problem
+):
+    # the templates ask for SD-JWT VCs; a Data Integrity VP never answers one
+    nonce = uuid.uuid4().hex
+    assert_problem(
+        _verify(
+            client,
+            vendor_token,
+            presentation=_di_present(registered, owner, domain=vendor.did, nonce=nonce),
+            nonce=nonce,
+            audience=vendor.did,
+            template="warranty-check",
+        ),
+        status=status_for(UnsatisfiableQueryError),
+        code="dcql.unsatisfiable",
+    )
+
+
+def test_data_integrity_presentation_missing_a_requested_claim_is_unsatisfiable(
+    client, owner, vendor, vendor_token, registered, assert_problem
+):
+    nonce = uuid.uuid4().hex
+    assert_problem(
+        _verify(
+            client,
+            vendor_token,
+            presentation=_di_present(registered, owner, domain=vendor.did, nonce=nonce),
+            nonce=nonce,
+            audience=vendor.did,
+            dcql=_ldp_query(["credentialSubject", "owns", "serialNumber"]),
+        ),
+        status=status_for(UnsatisfiableQueryError),
+        code="dcql.unsatisfiable",
+    )
 
 
 def test_verification_needs_a_token(client, assert_problem):
