@@ -560,6 +560,7 @@ def _warranty(story: _Story) -> None:
         [
             *("verify", str(presentation), "--template", "warranty-check"),
             *("--audience", story.parties["vendor"].did, "--nonce", nonce),
+            *("--registry", story.registry.url),
         ],
     )
     item = verified["claims"].get("item", {})
@@ -573,6 +574,15 @@ def _warranty(story: _Story) -> None:
         story.out,
         "serialNumber" not in item and "owner" not in verified["claims"],
         "and nothing else: no serial number, no owner",
+    )
+    facts = verified.get("registry", {}).get("facts", {})
+    _check(
+        story.out,
+        facts.get("current_owner") is True
+        and facts.get("revoked") is False
+        and facts.get("reported_stolen") is False,
+        "the registry adds: the presenter is the current owner, the credential is "
+        "not revoked, the bike is not reported stolen",
     )
     story.run(
         "vendor",

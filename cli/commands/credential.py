@@ -10,7 +10,6 @@ could not be fetched).
 import json
 import sys
 import uuid
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,8 +38,6 @@ from did_vault import (
     KeyAlgorithm,
     PresentationVerification,
     ResolutionError,
-    Resolver,
-    StatusListChecker,
     create_presentation,
     issue_credential,
     sign_presentation,
@@ -113,13 +110,6 @@ def _timestamp(moment: datetime) -> str:
     return (
         moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     )
-
-
-def _status_checker(cfg: CLISettings, resolver: Resolver) -> StatusListChecker:
-    def verify_list(credential: Mapping[str, Any], *, now: datetime) -> object:
-        return verify_credential(credential, resolver=resolver, now=now)
-
-    return StatusListChecker(fetcher=make_fetcher(cfg), verify_list=verify_list)
 
 
 def make_fetcher(cfg: CLISettings) -> HttpxFetcher:
@@ -317,7 +307,9 @@ def verify(
     resolver = make_resolver(cfg)
     try:
         result = verify_credential(
-            text, resolver=resolver, status_checker=_status_checker(cfg, resolver)
+            text,
+            resolver=resolver,
+            status_checker=share.status_list_checker(cfg, resolver),
         )
     except DidVaultError as exc:
         _not_valid(output, exc)
@@ -356,7 +348,9 @@ def import_(
         resolver = make_resolver(cfg)
         try:
             verify_credential(
-                text, resolver=resolver, status_checker=_status_checker(cfg, resolver)
+                text,
+                resolver=resolver,
+                status_checker=share.status_list_checker(cfg, resolver),
             )
         except DidVaultError as exc:
             _not_valid(output, exc)
@@ -478,7 +472,7 @@ def verify_presentation_command(
             resolver=resolver,
             challenge=challenge,
             domain=domain,
-            status_checker=_status_checker(cfg, resolver),
+            status_checker=share.status_list_checker(cfg, resolver),
         )
     except DidVaultError as exc:
         _not_valid(output, exc)

@@ -31,6 +31,7 @@ from did_vault import (
     KDFParameters,
     KeyAlgorithm,
     PrivateKey,
+    UnsatisfiableQueryError,
     Wallet,
     issue_credential,
 )
@@ -40,6 +41,7 @@ from registry.db import make_engine
 from registry.identity import RegistryIdentity
 from registry.main import create_app
 from registry.models import TrustEntryCreate, TrustRole
+from registry.routes import verify as verify_route
 from registry.serial_keys import SerialKey
 from registry.trust import add_entry
 
@@ -415,3 +417,159 @@ def test_custody_start_return_and_list(
     )
     assert code == 65, hidden
     assert hidden["code"] == "item.not-found"
+
+
+# --- did-vault verify --registry ----------------------------------------------------
+
+VENDOR_NONCE = "vendor-nonce-7c1d9e"
+
+
+def _register_and_present(
+    registry, capsys, tmp_path: Path
+) -> tuple[dict[str, Any], str, Path]:
+    """alice registers the TV; the shop (a DID in the same wallet) receives alice's
+    Data Integrity VP of her OwnershipCredential, bound to the shop's DID."""
+    code, registered = run(
+        capsys,
+        *("item", "register", "--registry", registry.url),
+        *("--credential", "tv", "--as", "alice"),
+    )
+    assert code == 0, registered
+    _, shop = run(capsys, "did", "create", "--alias", "shop")
+    vp = tmp_path / "vp.json"
+    code, presented = run(
+        capsys,
+        *("present", "--credential", registered["credential"], "--holder", "alice"),
+        *("--challenge", VENDOR_NONCE, "--domain", shop["did"], "--out", str(vp)),
+    )
+    assert code == 0, presented
+    return registered, shop["did"], vp
+
+
+def _ownership_request(tmp_path: Path) -> Path:
+    request = tmp_path / "ownership-request.json"
+    request.write_text(
+        json.dumps(
+            {
+                "credentials": [
+                    {
+                        "id": "ownership",
+                        "format": "ldp_vc",
+                        "meta": {"type_values": [["OwnershipCredential"]]},
+                        "claims": [
+                            {"path": ["credentialSubject", "owns", "typeOfGood"]}
+                        ],
+                    }
+                ]
+            }
+        )
+    )
+    return request
+
+
+def test_verify_with_registry_shows_the_registry_facts(
+    registry, wallet_with_brand_credential, capsys, tmp_path
+):
+    registered, shop, vp = _register_and_present(registry, capsys, tmp_path)
+
+    code, result = run(
+        capsys,
+        *("verify", str(vp), "--audience", shop, "--nonce", VENDOR_NONCE),
+        *("--request", str(_ownership_request(tmp_path))),
+        *("--registry", registry.url, "--as", "shop"),
+    )
+
+    assert code == 0, result
+    assert result["verified"] is True
+    assert result["format"] == "ldp_vp"
+    assert result["registry"]["as"] == shop
+    facts = result["registry"]["facts"]
+    assert facts["item_did"] == registered["did"]
+    assert facts["registered"] is True
+    assert facts["current_owner"] is True
+    assert facts["revoked"] is False
+    assert facts["reported_stolen"] is False
+    assert facts["reported_missing"] is False
+    assert facts["owned_from"] is not None
+
+
+def test_human_verify_with_registry_prints_a_facts_line(
+    registry, wallet_with_brand_credential, capsys, tmp_path
+):
+    _, shop, vp = _register_and_present(registry, capsys, tmp_path)
+    with pytest.raises(SystemExit) as exc_info:
+        main(
+            [
+                *("verify", str(vp), "--audience", shop, "--nonce", VENDOR_NONCE),
+                *("--registry", registry.url, "--as", "shop"),
+            ]
+        )
+    assert exc_info.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert (
+        "Registry: the presenter is the current owner, not revoked, not reported "
+        "stolen or missing, owned since" in out
+    )
+
+
+def test_verify_with_registry_as_a_did_the_presentation_is_not_for_is_refused(
+    registry, wallet_with_brand_credential, capsys, tmp_path
+):
+    # valid here, but the registry only answers the presentation's audience
+    _, shop, vp = _register_and_present(registry, capsys, tmp_path)
+    code, problem = run(
+        capsys,
+        *("verify", str(vp), "--audience", shop, "--nonce", VENDOR_NONCE),
+        *("--registry", registry.url, "--as", "alice"),
+    )
+    assert (code, problem["code"]) == (77, "auth.forbidden")
+
+
+def test_verify_with_registry_reports_its_refusal_as_not_valid(
+    registry, wallet_with_brand_credential, capsys, tmp_path, monkeypatch
+):
+    # Valid here; the registry's own check says no (as when the credential was
+    # revoked between the two checks): exit 1 with the registry's code.
+    _, shop, vp = _register_and_present(registry, capsys, tmp_path)
+
+    def refuse(*_: Any) -> None:
+        raise UnsatisfiableQueryError("the registry's check says no")
+
+    monkeypatch.setattr(verify_route, "check_presentation_request", refuse)
+    code, problem = run(
+        capsys,
+        *("verify", str(vp), "--audience", shop, "--nonce", VENDOR_NONCE),
+        *("--request", str(_ownership_request(tmp_path))),
+        *("--registry", registry.url, "--as", "shop"),
+    )
+    assert (code, problem["code"], problem["verified"]) == (
+        1,
+        "dcql.unsatisfiable",
+        False,
+    )
+    assert problem["registry"] == registry.url
+
+
+def test_verify_with_registry_shows_other_registry_problems_with_their_exit_code(
+    registry, wallet_with_brand_credential, capsys, tmp_path
+):
+    # the registry wants a nonce of at least 8 characters: not a verdict (65)
+    code, registered = run(
+        capsys,
+        *("item", "register", "--registry", registry.url),
+        *("--credential", "tv", "--as", "alice"),
+    )
+    assert code == 0, registered
+    _, shop = run(capsys, "did", "create", "--alias", "shop")
+    vp = tmp_path / "vp.json"
+    run(
+        capsys,
+        *("present", "--credential", registered["credential"], "--holder", "alice"),
+        *("--challenge", "short", "--domain", shop["did"], "--out", str(vp)),
+    )
+    code, problem = run(
+        capsys,
+        *("verify", str(vp), "--audience", shop["did"], "--nonce", "short"),
+        *("--registry", registry.url, "--as", "shop"),
+    )
+    assert (code, problem["code"]) == (65, "request.invalid")

@@ -450,3 +450,166 @@ def test_file_nonce_store_refuses_a_damaged_file(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="nonce file") as caught:
         FileNonceStore(path).consume("n1", now=T0)
     assert getattr(caught.value, "code", None) == "cli.nonce-store-damaged"
+
+
+# --- Data Integrity presentations ---------------------------------------------------
+
+DI_SUBJECT = {
+    "brand": {"type": "Brand", "name": "Brand X"},
+    "model": "Trekking 7",
+    "serialNumber": "WBX7-2026-000042",
+}
+
+
+def _ldp_request(tmp_path: Path, *paths: list[Any], types: Any = None) -> Path:
+    query: dict[str, Any] = {
+        "id": "item",
+        "format": "ldp_vc",
+        "meta": {
+            "type_values": types or [["VerifiableCredential", "ItemIdentityCredential"]]
+        },
+    }
+    if paths:
+        query["claims"] = [{"path": path} for path in paths]
+    request = tmp_path / "ldp-request.json"
+    request.write_text(json.dumps({"credentials": [query]}))
+    return request
+
+
+@pytest.fixture
+def di_presentation(home: Path, capsys, tmp_path: Path) -> Path:
+    """A Data Integrity VP by alice of a brand-issued ItemIdentityCredential, bound
+    to AUDIENCE and NONCE."""
+    run(capsys, "init")
+    run(capsys, "did", "create", "--alias", "brand")
+    _, alice = run(capsys, "did", "create", "--alias", "alice")
+    subject = tmp_path / "di-subject.json"
+    subject.write_text(json.dumps({"id": alice["did"], **DI_SUBJECT}))
+    code, issued = run(
+        capsys,
+        *("credential", "issue", "--issuer", "brand", "--subject", str(subject)),
+        *("--type", "ItemIdentityCredential", "--store"),
+        *("--context", "https://registry.example/ns/registry/v1"),
+    )
+    assert code == 0, issued
+    out = tmp_path / "vp.json"
+    code, presented = run(
+        capsys,
+        *("present", "--credential", issued["id"], "--holder", "alice"),
+        *("--challenge", NONCE, "--domain", AUDIENCE, "--out", str(out)),
+    )
+    assert code == 0, presented
+    return out
+
+
+def test_verify_a_data_integrity_presentation_against_an_ldp_vc_request(
+    di_presentation: Path, capsys, tmp_path: Path
+) -> None:
+    request = _ldp_request(
+        tmp_path, ["credentialSubject", "brand", "name"], ["credentialSubject", "model"]
+    )
+    code, result = verify(capsys, di_presentation, "--request", str(request))
+    assert code == 0, result
+    assert result["verified"] is True
+    assert result["format"] == "ldp_vp"
+    assert result["credentials"][0]["credentialSubject"]["model"] == "Trekking 7"
+    names = [check["check"] for check in result["checks"]]
+    assert names[-3:] == ["credentials", "nonce", "request"]
+    # a Data Integrity VP shows the whole credential: what was not asked is listed
+    assert "credentialSubject.serialNumber" in result["unrequested"]
+    assert "credentialSubject.model" not in result["unrequested"]
+
+
+def test_verify_a_data_integrity_presentation_without_a_request(
+    di_presentation: Path, capsys
+) -> None:
+    code, result = verify(capsys, di_presentation)
+    assert code == 0, result
+    assert result["unrequested"] == []
+
+
+def test_verify_refuses_a_data_integrity_presentation_for_a_template(
+    di_presentation: Path, capsys
+) -> None:
+    code, problem = verify(capsys, di_presentation, "--template", "warranty-check")
+    assert (code, problem["code"], problem["verified"]) == (
+        1,
+        "dcql.unsatisfiable",
+        False,
+    )
+    assert "Data Integrity presentation" in problem["detail"]
+
+
+def test_verify_refuses_a_data_integrity_presentation_missing_a_claim(
+    di_presentation: Path, capsys, tmp_path: Path
+) -> None:
+    request = _ldp_request(tmp_path, ["credentialSubject", "gtin"])
+    code, problem = verify(capsys, di_presentation, "--request", str(request))
+    assert (code, problem["code"]) == (1, "dcql.unsatisfiable")
+
+
+def test_verify_refuses_a_data_integrity_presentation_of_another_type(
+    di_presentation: Path, capsys, tmp_path: Path
+) -> None:
+    request = _ldp_request(tmp_path, types=[["OwnershipCredential"]])
+    code, problem = verify(capsys, di_presentation, "--request", str(request))
+    assert (code, problem["code"]) == (1, "dcql.unsatisfiable")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--nonce", "nonce-other", "proof.challenge-invalid"),
+        ("--audience", "did:web:someone-else.example", "proof.domain-invalid"),
+    ],
+)
+def test_verify_refuses_a_data_integrity_presentation_for_another_verifier(
+    di_presentation: Path, capsys, option: str, value: str, expected: str
+) -> None:
+    kwargs = {option.removeprefix("--"): value}
+    code, problem = verify(capsys, di_presentation, **kwargs)
+    assert (code, problem["code"], problem["verified"]) == (1, expected, False)
+
+
+def test_verify_refuses_a_replayed_data_integrity_presentation(
+    di_presentation: Path, capsys
+) -> None:
+    assert verify(capsys, di_presentation)[0] == 0
+    code, problem = verify(capsys, di_presentation)
+    assert (code, problem["code"]) == (1, "sdjwt.nonce-replayed")
+
+
+def test_a_failed_data_integrity_verification_does_not_burn_the_nonce(
+    di_presentation: Path, capsys
+) -> None:
+    assert verify(capsys, di_presentation, audience="did:web:other.example")[0] == 1
+    assert verify(capsys, di_presentation)[0] == 0
+
+
+def test_verify_refuses_a_tampered_data_integrity_presentation(
+    di_presentation: Path, capsys, tmp_path: Path
+) -> None:
+    document = json.loads(di_presentation.read_text())
+    document["verifiableCredential"][0]["credentialSubject"]["model"] = "Other"
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(document))
+    code, problem = verify(capsys, tampered)
+    assert code == 1
+    assert problem["verified"] is False
+
+
+def test_human_verify_of_a_data_integrity_presentation_says_what_it_showed(
+    di_presentation: Path, capsys, tmp_path: Path
+) -> None:
+    request = _ldp_request(tmp_path, ["credentialSubject", "model"])
+    with pytest.raises(SystemExit) as exc_info:
+        main(
+            [
+                *("verify", str(di_presentation), "--audience", AUDIENCE),
+                *("--nonce", NONCE, "--request", str(request)),
+            ]
+        )
+    assert exc_info.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert "Valid presentation." in out
+    assert "shows its credentials whole" in out
