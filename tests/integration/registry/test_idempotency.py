@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from registry.config import Settings
+from registry import deps
 from registry.errors import IdempotencyInFlightError, IdempotencyMismatchError
 from registry.idempotency import (
     DEFAULT_LEASE,
@@ -31,7 +32,6 @@ from registry.request_state import IdempotencyRecord
 
 from .conftest import (  # type: ignore[attr-defined]
     START,
-    Clock,
     TestClient,
 )
 from .lifecycle_support import bearer, build_app, make_offer, register
@@ -118,7 +118,7 @@ def test_an_empty_key_is_refused(client, assert_problem):
     )
 
 
-def test_a_replay_runs_nothing_and_another_worker_replays_it_too(
+def test_a_key_used_on_one_worker_replays_on_another(
     make_app, registry_engine, identity, clock, seller, make_holder, authenticate
 ):
     # two registry apps over one database: two workers behind a balancer
@@ -164,31 +164,22 @@ def operation() -> Operation:
 
 
 @pytest.fixture
-def worker_app(registry_engine, settings, clock, operation) -> Callable[..., FastAPI]:
-    """``worker_app()``: a small app with the middleware over the test database."""
+def worker_app(registry_engine, settings, clock, operation) -> Callable[[], FastAPI]:
+    """``worker_app()``: a small app with the middleware over the test database, on
+    the test's clock (through the app's ``get_clock``, as the registry app)."""
 
-    def build(store: IdempotencyStore | None = None) -> FastAPI:
-        return _worker_app(registry_engine, settings, clock, operation, store=store)
+    def build() -> FastAPI:
+        app = FastAPI()
+        install_handlers(app)
+        app.state.problem_base_uri = settings.problem_base_uri
+        app.state.settings = settings
+        app.state.engine = registry_engine
+        app.dependency_overrides[deps.get_clock] = lambda: clock
+        app.post("/run")(operation)
+        app.add_middleware(IdempotencyMiddleware)
+        return app
 
     return build
-
-
-def _worker_app(
-    engine: Any,
-    settings: Settings,
-    clock: Clock,
-    operation: Operation,
-    *,
-    store: IdempotencyStore | None = None,
-) -> FastAPI:
-    app = FastAPI()
-    install_handlers(app)
-    app.state.problem_base_uri = settings.problem_base_uri
-    app.state.settings = settings
-    app.state.engine = engine
-    app.post("/run")(operation)
-    app.add_middleware(IdempotencyMiddleware, store=store, clock=clock)
-    return app
 
 
 def _client(app: FastAPI) -> TestClient:
@@ -279,6 +270,26 @@ def test_a_failed_request_forgets_its_key(worker_app, operation, registry_engine
         retried = client.post("/flaky", json={}, headers=headers)
     assert retried.status_code == 200
     assert "Idempotent-Replayed" not in retried.headers
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_429_or_5xx_answer_is_not_stored(worker_app, operation, status):
+    answers = [status, 200]
+
+    def unavailable() -> JSONResponse:
+        operation()
+        return JSONResponse({}, status_code=answers.pop(0))
+
+    app = worker_app()
+    app.post("/unavailable")(unavailable)
+    with _client(app) as client:
+        headers = {"Idempotency-Key": "k-unavailable"}
+        assert client.post("/unavailable", json={}, headers=headers).status_code == (
+            status
+        )
+        retried = client.post("/unavailable", json={}, headers=headers)
+    assert retried.status_code == 200
+    assert operation.runs == 2
 
 
 def test_an_abandoned_request_is_taken_over_after_the_lease(
