@@ -314,6 +314,21 @@ def share(
 
 # --- verify ------------------------------------------------------------------------
 
+VerifyAudienceOption = Annotated[
+    str,
+    typer.Option(
+        "--audience",
+        help="Your DID: the KB-JWT's aud, or the Data Integrity VP's domain.",
+    ),
+]
+VerifyNonceOption = Annotated[
+    str,
+    typer.Option(
+        "--nonce",
+        help="Your nonce for this request: the KB-JWT's nonce, or the Data "
+        "Integrity VP's challenge.",
+    ),
+]
 RegistryURLOption = Annotated[
     str | None,
     typer.Option(
@@ -585,8 +600,8 @@ def verify(
             dir_okay=False,
         ),
     ],
-    audience: AudienceOption,
-    nonce: NonceOption,
+    audience: VerifyAudienceOption,
+    nonce: VerifyNonceOption,
     request: RequestOption = None,
     template: TemplateOption = None,
     registry_url: RegistryURLOption = None,
