@@ -1,10 +1,11 @@
 """The registry application: ``create_app(settings)``.
 
-Routers per resource under ``/v1`` (auth, trust, VC-API, items, status lists), the
-public DID documents
-and the operational endpoints at the root. Two ASGI middlewares wrap the app: the
-request context (request id, JSON access log, metrics, and the generic 500 for
-anything unexpected, logged with the request id) and the body size limit (413).
+Routers per resource under ``/v1`` (auth, trust, VC-API, items, status lists, log,
+lifecycle, verification), the public DID documents and the operational endpoints at
+the root. Three ASGI middlewares wrap the app, outermost first: the request context
+(request id, JSON access log, metrics, and the generic 500 for anything unexpected,
+logged with the request id), the body size limit (413) and ``Idempotency-Key``
+replay (``registry.idempotency``, records shared through the database).
 Creating the app does no I/O: the engine, identity and VC-API issuers are made on
 first use, or handed in by ``registry serve``, which validates them at start.
 """
