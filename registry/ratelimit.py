@@ -11,10 +11,12 @@ worker and instance on it spends from the same bucket: the limit holds for the
 deployment, not per worker. A request is one short transaction that locks the
 client's bucket (``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` serialises
 writers); on PostgreSQL it commits without waiting for the WAL flush, since a crash
-losing the last updates only refills buckets. The bucket is keyed by a SHA-256 of
-the address, not the address itself (a pseudonym: an IPv4 address is easily guessed
-back from it). A bucket untouched for as long as it takes to refill is full, the
-same as no bucket: such rows are swept now and then, a bounded batch at a time.
+losing the last updates only refills buckets. The stolen-check keys a bucket by a
+keyed pseudonym of the client address (HMAC with the registry's serial key,
+``SerialKey.pseudonym``), stored as its SHA-256: never the address, and not
+reversible by trying every IPv4 address without the key. A bucket untouched for as
+long as it takes to refill is full, the same as no bucket: such rows are swept now
+and then, a bounded batch at a time.
 """
 
 import hashlib
@@ -35,7 +37,9 @@ from registry.request_state import (
     SweepSchedule,
     delete_rate_limit_buckets,
 )
+from registry.routes.items import SerialKeyDep
 
+RATE_LIMIT_PURPOSE = "rate-limit"
 DEFAULT_CAPACITY = 30
 DEFAULT_REFILL_PER_SECOND = 0.5
 
@@ -135,14 +139,17 @@ def limit_stolen_check(
     request: Request,
     clock: ClockDep,
     engine: EngineDep,
+    serial_key: SerialKeyDep,
     limiter: Annotated[RateLimiter, Depends(get_stolen_check_limiter)],
 ) -> None:
-    """Dependency: one token per stolen-check request.
+    """Dependency: one token per stolen-check request, from the bucket of the
+    client address's keyed pseudonym.
 
     Raises:
         RateLimitedError.
     """
-    limiter.take(engine, client_key(request), now=clock())
+    client = serial_key.pseudonym(RATE_LIMIT_PURPOSE, client_key(request))
+    limiter.take(engine, client, now=clock())
 
 
 StolenCheckLimitDep = Annotated[None, Depends(limit_stolen_check)]

@@ -51,6 +51,14 @@ class SerialKey:
             self.key, uniqueness_key.encode("utf-8"), hashlib.sha256
         ).hexdigest()
 
+    def pseudonym(self, purpose: str, value: str) -> str:
+        """``hex(HMAC-SHA-256(key, "did-vault/<purpose>/v1" 0x00 value))``: a keyed
+        pseudonym of ``value`` (e.g. a client address) that no one without the key
+        can reverse by guessing, separated by ``purpose`` from identity hashes
+        (uniqueness keys hold no NUL byte) and from other purposes."""
+        message = f"did-vault/{purpose}/v1\0{value}".encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
 
 def _decode(text: str) -> bytes:
     if _HEX.fullmatch(text) and len(text) % 2 == 0:

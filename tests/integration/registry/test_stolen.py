@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from registry.models import TrustRole
-from registry.ratelimit import RateLimiter
+from registry.ratelimit import RateLimiter, bucket_key
 from registry.request_state import RateLimitBucket
 
 from .conftest import TestClient  # type: ignore[attr-defined]
@@ -285,12 +285,15 @@ def test_the_rate_limit_is_shared_by_every_worker(
         assert _check(one, gtin=GTIN, serial="X1").status_code == 429
 
 
-def test_the_rate_limit_stores_no_client_address(client, registry_engine):
+def test_the_rate_limit_stores_no_client_address(app, client, registry_engine):
     assert _check(client, gtin=GTIN, serial="X1").status_code == 200
     with Session(registry_engine) as session:
         keys = session.exec(select(RateLimitBucket.key)).all()
-    # the test client's address is "testclient"
-    assert keys == [hashlib.sha256(b"testclient").hexdigest()]
+    # the test client's address is "testclient": stored is the SHA-256 of its keyed
+    # pseudonym, which neither the address nor its plain hash reveal
+    pseudonym = app.state.serial_key.pseudonym("rate-limit", "testclient")
+    assert keys == [bucket_key(pseudonym)]
+    assert keys[0] != hashlib.sha256(b"testclient").hexdigest()
     assert "testclient" not in keys[0]
 
 

@@ -74,3 +74,14 @@ def test_configured_key_file_is_used(tmp_path):
     path = tmp_path / "serial.key"
     write_serial_key_file(path, bytes([7]) * 32)
     assert load_serial_key(Settings(serial_key_file=path)) == SerialKey(bytes([7]) * 32)
+
+
+def test_pseudonyms_are_keyed_and_separated_by_purpose():
+    key, other = SerialKey(bytes(32)), SerialKey(bytes([1]) * 32)
+    pseudonym = key.pseudonym("rate-limit", "192.0.2.1")
+    assert len(pseudonym) == 64
+    assert pseudonym == key.pseudonym("rate-limit", "192.0.2.1")
+    assert pseudonym != other.pseudonym("rate-limit", "192.0.2.1")
+    assert pseudonym != key.pseudonym("another-purpose", "192.0.2.1")
+    assert pseudonym != key.identity_hash("192.0.2.1")
+    assert "192.0.2.1" not in pseudonym
