@@ -181,6 +181,10 @@ class StoredCredential:
             "subjects": list(self.subject_ids),
             "valid_until": self.valid_until,
             "added": _timestamp(self.added_at) if self.added_at else None,
+            # where the issuing registry logged it (``receipt`` has the proof)
+            "log_index": (
+                self.receipt.get("leafIndex") if self.receipt is not None else None
+            ),
         }
 
 

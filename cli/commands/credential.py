@@ -373,7 +373,7 @@ def list_credentials(
         row["types"] = ", ".join(row["types"]) if not output.as_json else row["types"]
     output.table(
         rows,
-        columns=("id", "types", "issuer", "valid_until", "added"),
+        columns=("id", "types", "issuer", "valid_until", "added", "log_index"),
         title="Credentials",
         key="credentials",
     )
@@ -384,15 +384,33 @@ def show(
     ref: Annotated[
         str, typer.Argument(help="Local id (cred-<n>) or the credential's id.")
     ],
+    receipt: Annotated[
+        bool,
+        typer.Option(
+            "--receipt",
+            help="Print the registry's log receipt kept beside it (with your "
+            "private opening) instead of the credential.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
-    """Print a held credential exactly as it is kept."""
+    """Print a held credential exactly as it is kept (or its log receipt)."""
     output = Output(as_json=json_output)
     cfg = settings()
     with open_wallet(output, cfg, passphrase_file) as wallet:
         stored = wallet.get_credential(ref)
-    output.document(stored.document())
+    if not receipt:
+        output.document(stored.document())
+        return
+    if stored.receipt is None:
+        raise CLIError(
+            "cli.receipt-missing",
+            f"no log receipt is kept with {stored.local_id}: only credentials "
+            "a registry issued (item register, item accept) come with one",
+            exit_code=65,
+        )
+    output.document(stored.receipt)
 
 
 def present(

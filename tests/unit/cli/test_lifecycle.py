@@ -399,3 +399,42 @@ def test_sign_stolen_report_needs_the_items_did(home, capsys):
     )
 
     assert (code, problem["code"]) == (2, "cli.usage")
+
+
+def test_credential_list_and_show_reveal_the_kept_receipt(owner, home, capsys):
+    _keep_receipt(
+        home,
+        item_id=ITEM_DID.rsplit(":", 1)[-1],
+        logged_at=datetime(2026, 3, 2, tzinfo=UTC),
+    )
+    code, listed = run(capsys, "credential", "list")
+    assert code == 0, listed
+    rows = listed["credentials"]
+    assert [row["log_index"] for row in rows][-1] == 0
+    held = rows[-1]["id"]
+
+    code, receipt = run(capsys, "credential", "show", held, "--receipt")
+    assert code == 0, receipt
+    assert receipt["leafIndex"] == 0
+    assert receipt["checkpoint"].startswith("registry.example/log\n")
+    assert "opening" in receipt
+
+    code, plain = run(capsys, "credential", "show", held)
+    assert code == 0
+    assert "leafIndex" not in json.dumps(plain)
+
+
+def test_credential_show_receipt_without_one_is_refused(home, capsys, tmp_path):
+    run(capsys, "init")
+    run(capsys, "did", "create", "--alias", "alice")
+    subject = tmp_path / "subject.json"
+    subject.write_text(json.dumps({"name": "x"}))
+    code, issued = run(
+        capsys,
+        *("credential", "issue", "--issuer", "alice", "--subject", str(subject)),
+        "--store",
+    )
+    assert code == 0, issued
+    code, problem = run(capsys, "credential", "show", issued["id"], "--receipt")
+    assert code == 65
+    assert problem["code"] == "cli.receipt-missing"
