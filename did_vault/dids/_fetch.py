@@ -14,8 +14,12 @@ It then connects to the vetted address itself (so a second DNS answer cannot swa
 another host), sending the name as ``Host`` and as TLS SNI so the certificate is checked
 against the name. Redirects are not followed automatically; up to ``max_redirects`` are
 followed by hand, each target vetted again. The whole fetch has a time bound and the
-body a size bound, enforced while streaming. Results are cached per URL for
-``cache_ttl`` seconds on the instance (no module-level state).
+body a size bound, enforced while streaming. The time bound covers the DNS lookup
+too: the blocking system resolver runs in a daemon thread the fetch stops waiting
+for at the deadline (at most ``MAX_PENDING_LOOKUPS`` such lookups at once per
+process; beyond that a fetch fails at once rather than pile up threads). Results
+are cached per URL for ``cache_ttl`` seconds on the instance (the lookup count is
+the only module-level state).
 
 ``allow_loopback=True`` lets loopback names and literals (``localhost``, ``127.0.0.1``,
 ``::1``) through, for local development and tests only.
@@ -50,6 +54,8 @@ DEFAULT_MAX_BYTES = 256 * 1024
 DEFAULT_CACHE_TTL = 300.0
 DEFAULT_MAX_REDIRECTS = 3
 DEFAULT_MAX_CACHE_ENTRIES = 256
+MAX_PENDING_LOOKUPS = 16
+_lookups = threading.BoundedSemaphore(MAX_PENDING_LOOKUPS)
 ACCEPT = "application/did+json, application/did+ld+json, application/json"
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -226,7 +232,7 @@ class HttpxFetcher:
     def _fetch_uncached(self, url: str, *, deadline: float) -> bytes:
         current = url
         for _ in range(self._max_redirects + 1):
-            target = self._vet(current)
+            target = self._vet(current, deadline=deadline)
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise ResolutionError("the fetch took too long", reason="timeout")
@@ -301,12 +307,12 @@ class HttpxFetcher:
                 raise ResolutionError("the fetch took too long", reason="timeout")
         return bytes(body)
 
-    def _vet(self, url: str) -> _Target:
+    def _vet(self, url: str, *, deadline: float) -> _Target:
         """Check a URL against the policy and pin it to a vetted address.
 
         Raises:
             ForbiddenHostError: refused by policy.
-            ResolutionError: the name does not resolve.
+            ResolutionError: the name does not resolve (in time).
         """
         if not isinstance(url, str) or any(c.isspace() or ord(c) < 0x20 for c in url):
             raise ForbiddenHostError("not a well-formed URL", reason="url")
@@ -341,10 +347,7 @@ class HttpxFetcher:
             raise ForbiddenHostError(
                 "the host is not a valid DNS name", reason="hostname"
             )
-        try:
-            answers = list(self._resolve(host, port))
-        except OSError as exc:
-            raise ResolutionError("the host name does not resolve", host=host) from exc
+        answers = self._lookup(host, port, deadline=deadline)
         if not answers:
             raise ResolutionError("the host name does not resolve", host=host)
         addresses: list[IPAddress] = []
@@ -364,6 +367,46 @@ class HttpxFetcher:
         pinned = addresses[0]
         shown = f"[{pinned}]" if pinned.version == 6 else str(pinned)
         return _Target(f"https://{shown}:{port}{path}", host_header, host)
+
+    def _lookup(self, host: str, port: int, *, deadline: float) -> list[str]:
+        """The resolver's answers, waited for until ``deadline`` at most.
+
+        Raises:
+            ResolutionError: no answer (``host``), the deadline passed or too many
+                lookups are pending (``reason`` ``timeout``).
+        """
+        remaining = deadline - self._clock()
+        if remaining <= 0:
+            raise ResolutionError("the fetch took too long", reason="timeout")
+        if not _lookups.acquire(blocking=False):
+            raise ResolutionError(
+                "too many DNS lookups are pending; try again later", reason="timeout"
+            )
+        done = threading.Event()
+        outcome: list[list[str] | BaseException] = []
+
+        def lookup() -> None:
+            try:
+                outcome.append(list(self._resolve(host, port)))
+            except BaseException as exc:  # handed to the waiting fetch
+                outcome.append(exc)
+            finally:
+                _lookups.release()
+                done.set()
+
+        threading.Thread(target=lookup, name="did-web-dns", daemon=True).start()
+        if not done.wait(remaining):
+            raise ResolutionError(
+                "the DNS lookup took too long", reason="timeout", host=host
+            )
+        result = outcome[0]
+        if isinstance(result, OSError):
+            raise ResolutionError(
+                "the host name does not resolve", host=host
+            ) from result
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     def _literal(self, host: str) -> IPAddress:
         """An IP-literal host: refused unless it is loopback and loopback is allowed."""

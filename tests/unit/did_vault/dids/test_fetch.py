@@ -1,10 +1,12 @@
 """HttpxFetcher: SSRF policy, pinning, redirects, bounds and cache (no network)."""
 
 import ipaddress
+import threading
 
 import httpx
 import pytest
 
+from did_vault.dids import _fetch
 from did_vault.dids._fetch import HttpxFetcher, is_public_address
 from did_vault.errors import (
     ForbiddenHostError,
@@ -575,3 +577,74 @@ def test_constructor_rejects_nonsense_bounds(options):
 )
 def test_is_public_address_classifies_addresses(address, expected):
     assert is_public_address(ipaddress.ip_address(address)) is expected
+
+
+class HangingDNS:
+    """A resolver that blocks until released (a DNS server that never answers)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.started.set()
+        self.release.wait(30)
+        return [PUBLIC_IP]
+
+
+def test_a_hanging_dns_lookup_ends_at_the_fetch_deadline():
+    dns = HangingDNS()
+    server = Server()
+    fetcher = make_fetcher(server, dns, timeout=0.2)
+    try:
+        with pytest.raises(ResolutionError) as raised:
+            fetcher.fetch("https://example.com/did.json")
+    finally:
+        dns.release.set()
+    assert dns.started.is_set()
+    assert raised.value.context["reason"] == "timeout"
+    assert server.requests == []
+
+
+def test_no_lookup_starts_once_the_deadline_has_passed():
+    dns = FakeDNS()
+    # every reading of the clock moves it past the whole time bound
+    fetcher = make_fetcher(dns=dns, timeout=1.0, clock=FakeClock(step=5.0))
+    with pytest.raises(ResolutionError) as raised:
+        fetcher.fetch("https://example.com/did.json")
+    assert raised.value.context["reason"] == "timeout"
+    assert dns.queries == []
+
+
+def test_pending_lookups_are_bounded(monkeypatch):
+    monkeypatch.setattr(_fetch, "_lookups", threading.BoundedSemaphore(1))
+    dns = HangingDNS()
+    first = make_fetcher(dns=dns, timeout=30.0)
+    failures: list[BaseException] = []
+
+    def slow_fetch() -> None:
+        try:
+            first.fetch("https://example.com/did.json")
+        except BaseException as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=slow_fetch)
+    worker.start()
+    try:
+        assert dns.started.wait(10)
+        with pytest.raises(ResolutionError) as raised:
+            make_fetcher(timeout=30.0).fetch("https://example.com/did.json")
+        assert raised.value.context["reason"] == "timeout"
+        assert "pending" in str(raised.value)
+    finally:
+        dns.release.set()
+        worker.join(10)
+    assert failures == []
+
+
+def test_a_resolver_error_that_is_not_os_error_propagates():
+    def broken(host: str, port: int) -> list[str]:
+        raise RuntimeError("resolver bug")
+
+    with pytest.raises(RuntimeError, match="resolver bug"):
+        make_fetcher(dns=broken).fetch("https://example.com/did.json")
