@@ -289,6 +289,7 @@ class Cosignature:
     name: str
     timestamp: int  # POSIX seconds
     by_log: bool  # True: a log key; False: a witness key
+    line: str = field(default="", compare=False)  # the signature line carrying it
 
     @property
     def time(self) -> datetime:
@@ -508,7 +509,7 @@ def verify_note(
                 "cosignature time out of range", key=key.name
             )
         _verify(key, sig.signature[8:], _cosigned_message(parsed.text, timestamp))
-        cosignatures.append(Cosignature(key.name, timestamp, is_log))
+        cosignatures.append(Cosignature(key.name, timestamp, is_log, sig.to_line()))
     if not signers:
         raise UntrustedCheckpointError("no signature by a known log key")
     return VerifiedNote(parsed.text, tuple(signers), tuple(cosignatures))

@@ -237,6 +237,10 @@ def test_witness_cosignatures(
         (witness.name, earlier, False),
     ]
     assert verified.time == earlier
+    # Each cosignature names the line that carries it (to keep or serve it).
+    assert [c.line + "\n" for c in verified.cosignatures] == cosigned.splitlines(
+        keepends=True
+    )[-2:]
     # Without the witness key its line is just an unknown signature.
     assert verify_checkpoint(cosigned, verifier_keys=[log_note_key]).time == now
     # Cosigning again replaces the witness's line.
