@@ -7,7 +7,9 @@ registry's own code. Configuration comes from ``REGISTRY_*``; a bad setting exit
 signed (``did-vault item sign-stolen-report``); ``stolen show`` prints an item's
 lifecycle state. ``witness`` is a log witness for any registry, run by a third party (no
 ``REGISTRY_*`` configuration): it cosigns the registry's checkpoint only if it
-extends the last one it cosigned (see ``registry.witness``).
+extends the last one it cosigned (see ``registry.witness``), and with ``--submit``
+hands the cosigned note back to the registry; ``log witness add|remove|list`` keeps
+the registry's list of the witnesses whose cosignatures it stores.
 """
 
 import json
@@ -46,6 +48,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(trust_app, name="trust")
 log_app = typer.Typer(help="The transparency log.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
+witness_app = typer.Typer(
+    help="The witnesses whose checkpoint cosignatures the registry keeps and serves.",
+    no_args_is_help=True,
+)
+log_app.add_typer(witness_app, name="witness")
 stolen_app = typer.Typer(
     help="Stolen reports signed by trusted police or insurer DIDs.",
     no_args_is_help=True,
@@ -200,6 +207,60 @@ def log_verify(json_output: JsonOption = False) -> None:
     output.result(report.model_dump(mode="json"), message="Log verified.")
 
 
+@witness_app.command("add")
+def log_witness_add(
+    vkey: Annotated[
+        str,
+        typer.Argument(
+            help="The witness's C2SP verifier key, name+hhhhhhhh+base64 (Ed25519)."
+        ),
+    ],
+    note: Annotated[str, typer.Option(help="A note for other operators.")] = "",
+    json_output: JsonOption = False,
+) -> None:
+    """Trust a witness: POST /v1/log/cosignatures then keeps its cosignatures and
+    the checkpoint endpoints serve them (one witness per key name)."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    try:
+        witness = log_service.add_witness(settings, vkey=vkey, note=note, now=_now())
+    except DidVaultError as exc:
+        _fail(output, exc)
+    output.result(witness, message="Witness added.")
+
+
+@witness_app.command("remove")
+def log_witness_remove(
+    witness: Annotated[str, typer.Argument(help="The witness's key name or vkey.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Stop trusting a witness: its stored cosignatures are no longer served."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    try:
+        removed = log_service.remove_witness(settings, name_or_vkey=witness)
+    except DidVaultError as exc:
+        _fail(output, exc)
+    output.result(removed, message="Witness removed.")
+
+
+@witness_app.command("list")
+def log_witness_list(json_output: JsonOption = False) -> None:
+    """List the trusted witnesses."""
+    output = Output(as_json=json_output)
+    settings = _settings(output)
+    try:
+        witnesses = log_service.list_witnesses(settings)
+    except RegistryError as exc:
+        _fail(output, exc)
+    output.table(
+        witnesses,
+        columns=["name", "vkey", "note", "added_at"],
+        title="Trusted witnesses",
+        key="data",
+    )
+
+
 def _read_report(output: Output, path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -290,10 +351,22 @@ def witness_command(
     name: Annotated[
         str, typer.Option("--name", help="The witness's key name in cosignatures.")
     ],
+    submit: Annotated[
+        bool,
+        typer.Option(
+            "--submit",
+            help="Then hand the cosigned note to the registry "
+            "(POST /v1/log/cosignatures), which keeps and serves it if it lists "
+            "this witness.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Cosign the registry's latest checkpoint if it extends the last one cosigned,
-    and print the cosigned note (a rollback or a fork exits 1, state unchanged)."""
+    and print the cosigned note (a rollback or a fork exits 1, state unchanged).
+    With --submit, also hand it to the registry; if the registry refuses it, the
+    note is still printed (text mode) and the registry's problem exits 65 (69 if
+    it is unreachable)."""
     output = Output(as_json=json_output)
     client = RegistryClient.connect(registry.rstrip("/"))
     try:
@@ -305,6 +378,7 @@ def witness_command(
             log_keys=[NoteKey.from_vkey(log_key)],
             now=_now(),
         )
+        submitted = _submit(output, client, result.note) if submit else None
     except RegistryProblem as exc:
         output.problem(exc.to_dict())
         sys.exit(69 if exc.status in (0, 502, 503) else 65)
@@ -319,9 +393,26 @@ def witness_command(
     finally:
         client.close()
     if json_output:
-        output.result(result.to_json())
+        document = result.to_json()
+        if submitted is not None:
+            document["submitted"] = submitted
+        output.result(document)
     else:
         output.text(result.note)
+
+
+def _submit(output: Output, client: RegistryClient, note: str) -> dict[str, Any]:
+    """POST the cosigned note; on a refusal print the note anyway, then fail (the
+    witness's state already holds it: a later run cosigns afresh)."""
+    try:
+        return client.log_submit_cosignatures(note).model_dump(mode="json")
+    except RegistryProblem as exc:
+        if output.as_json:
+            output.problem({**exc.to_dict(), "note": note})
+        else:
+            output.text(note)
+            output.problem(exc.to_dict())
+        sys.exit(69 if exc.status in (0, 502, 503) else 65)
 
 
 def _now() -> datetime:

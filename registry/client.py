@@ -14,6 +14,7 @@ import httpx
 
 from registry.log_models import (
     ConsistencyProofPublic,
+    CosignaturesPublic,
     InclusionProofPublic,
     LeavesPublic,
     LoggedRegistrationPublic,
@@ -160,6 +161,38 @@ class RegistryClient:
         """
         path = "/v1/log/checkpoint"
         return self._get_text(path if tree_size is None else f"{path}/{tree_size}")
+
+    def log_submit_cosignatures(self, note: str) -> CosignaturesPublic:
+        """Hand a witness-cosigned checkpoint note to the registry.
+
+        Raises: RegistryProblem (``witness.untrusted``, ``log.signature-invalid``,
+        ``log.checkpoint-not-found`` …).
+        """
+        try:
+            response = self._http.post(
+                "/v1/log/cosignatures",
+                content=note.encode("utf-8"),
+                headers={"Content-Type": "text/plain; charset=utf-8"},
+            )
+        except httpx.HTTPError as exc:
+            raise RegistryProblem(
+                0, "registry.unreachable", "Registry unreachable", type(exc).__name__
+            ) from exc
+        if response.is_success:
+            return CosignaturesPublic.model_validate(response.json())
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {}
+        if not isinstance(problem, dict):
+            problem = {}
+        detail = problem.get("detail")
+        raise RegistryProblem(
+            status=response.status_code,
+            code=str(problem.get("code", "internal")),
+            title=str(problem.get("title", response.reason_phrase)),
+            detail=detail if isinstance(detail, str) else None,
+        )
 
     def log_consistency(self, old_size: int, new_size: int) -> ConsistencyProofPublic:
         """Raises: RegistryProblem (``log.range-invalid``)."""

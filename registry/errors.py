@@ -18,6 +18,11 @@ under ``## registry``::
     ├── LogCheckpointNotFoundError             [log.checkpoint-not-found]
     ├── LogCorruptError                        [log.corrupt]
     ├── WitnessStateError                      [witness.state-invalid]
+    ├── LogCheckpointUnknownError              [log.checkpoint-unknown]
+    ├── WitnessUntrustedError                  [witness.untrusted]
+    ├── WitnessTimeInvalidError                [witness.time-invalid]
+    ├── WitnessExistsError                     [witness.exists]
+    ├── WitnessNotFoundError                   [witness.not-found]
     ├── AuthenticationError                    [auth.failed]
     │   ├── AuthRequiredError                  [auth.required]
     │   ├── ChallengeUnknownError              [auth.challenge-unknown]
@@ -156,6 +161,44 @@ class WitnessStateError(RegistryError):
 
     code = "witness.state-invalid"
     title = "Witness state unreadable"
+    exit_code = 65
+
+
+class LogCheckpointUnknownError(RegistryError):
+    """A note signed with the registry's key whose checkpoint is not the one the
+    registry stored for that tree size (another origin or root)."""
+
+    code = "log.checkpoint-unknown"
+    title = "Checkpoint not signed by this registry"
+    exit_code = 65
+
+
+class WitnessUntrustedError(RegistryError):
+    """A submitted note carries no cosignature by a witness the registry trusts."""
+
+    code = "witness.untrusted"
+    title = "No trusted witness cosignature"
+    exit_code = 65
+
+
+class WitnessTimeInvalidError(RegistryError):
+    """A trusted witness's cosignature states a time before the checkpoint was
+    signed or after now, beyond the allowed clock skew."""
+
+    code = "witness.time-invalid"
+    title = "Cosignature time out of bounds"
+    exit_code = 65
+
+
+class WitnessExistsError(RegistryError):
+    code = "witness.exists"
+    title = "Witness already trusted"
+    exit_code = 65
+
+
+class WitnessNotFoundError(RegistryError):
+    code = "witness.not-found"
+    title = "Witness not found"
     exit_code = 65
 
 

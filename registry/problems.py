@@ -40,6 +40,7 @@ from registry.errors import (
     IssuerUnknownError,
     ItemAlreadyRegisteredError,
     LogCheckpointNotFoundError,
+    LogCheckpointUnknownError,
     LogCorruptError,
     MethodNotAllowedError,
     NotFoundError,
@@ -63,6 +64,10 @@ from registry.errors import (
     TrustEntryExistsError,
     TrustEntryInvalidError,
     TrustEntryNotFoundError,
+    WitnessExistsError,
+    WitnessNotFoundError,
+    WitnessTimeInvalidError,
+    WitnessUntrustedError,
 )
 
 logger = logging.getLogger("registry.problems")
@@ -93,6 +98,11 @@ STATUS_BY_ERROR: dict[type[DidVaultError], int] = {
     NotFoundError: 404,
     LogCheckpointNotFoundError: 404,
     LogCorruptError: 500,
+    LogCheckpointUnknownError: 422,
+    WitnessUntrustedError: 422,
+    WitnessTimeInvalidError: 422,
+    WitnessExistsError: 409,
+    WitnessNotFoundError: 404,
     AuthenticationError: 401,
     ForbiddenError: 403,
     TrustEntryInvalidError: 400,

@@ -4,21 +4,37 @@ Checkpoints are C2SP signed notes (``text/plain``); proofs and leaves are JSON w
 standard base64 hashes. Nothing here reveals an event: leaves are salted
 commitments. ``GET /v1/log/checkpoint`` first signs the tree if it grew since the
 last checkpoint (events logged without a receipt, e.g. trust-list changes), so an
-auditor always sees the whole log.
+auditor always sees the whole log. Checkpoints carry the stored cosignatures of the
+witnesses the registry trusts, as extra signature lines; a witness hands its
+cosigned note in with ``POST /v1/log/cosignatures`` (``registry.log_witnesses``).
 """
 
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from did_vault import LogRangeError
-from registry import log
+from did_vault import (
+    CheckpointSignatureError,
+    LogRangeError,
+    MalformedCheckpointError,
+    UnsupportedAlgorithmError,
+    UntrustedCheckpointError,
+)
+from registry import log, log_witnesses
 from registry.deps import ClockDep, IdentityDep, SessionDep
-from registry.errors import LogCheckpointNotFoundError, LogCorruptError
+from registry.errors import (
+    LogCheckpointNotFoundError,
+    LogCheckpointUnknownError,
+    LogCorruptError,
+    RequestTooLargeError,
+    WitnessTimeInvalidError,
+    WitnessUntrustedError,
+)
 from registry.log_models import (
     ConsistencyProofPublic,
+    CosignaturesPublic,
     InclusionProofPublic,
     LeafPublic,
     LeavesPublic,
@@ -56,6 +72,7 @@ def latest_checkpoint(
         session.commit()
     else:
         note = log.checkpoint_note(session)
+    note = log_witnesses.cosigned(session, note)
     return PlainTextResponse(note, media_type=CHECKPOINT_MEDIA_TYPE)
 
 
@@ -71,8 +88,63 @@ def latest_checkpoint(
 def checkpoint_of_size(
     tree_size: Annotated[int, Path(ge=0, le=2**63 - 1)], session: SessionDep
 ) -> PlainTextResponse:
-    note = log.checkpoint_note(session, tree_size)
+    note = log_witnesses.cosigned(session, log.checkpoint_note(session, tree_size))
     return PlainTextResponse(note, media_type=CHECKPOINT_MEDIA_TYPE)
+
+
+async def _note_body(request: Request) -> str:
+    """The request body, a signed note: at most ``MAX_NOTE_BYTES`` of UTF-8."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > log_witnesses.MAX_NOTE_BYTES:
+            raise RequestTooLargeError(
+                f"a cosigned note is at most {log_witnesses.MAX_NOTE_BYTES} bytes",
+                limit=log_witnesses.MAX_NOTE_BYTES,
+            )
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedCheckpointError("a note is UTF-8") from exc
+
+
+@router.post(
+    "/cosignatures",
+    response_model=CosignaturesPublic,
+    responses=problem_responses(
+        MalformedCheckpointError,
+        RequestTooLargeError,
+        LogCheckpointNotFoundError,
+        UntrustedCheckpointError,
+        CheckpointSignatureError,
+        LogCheckpointUnknownError,
+        WitnessUntrustedError,
+        WitnessTimeInvalidError,
+        UnsupportedAlgorithmError,
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A checkpoint note of this registry with witness "
+            "cosignature/v1 lines (C2SP signed-note), at most "
+            f"{log_witnesses.MAX_NOTE_BYTES} bytes",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+    summary="Hand in witness cosignatures of a checkpoint (public; they verify "
+    "themselves)",
+)
+def submit_cosignatures(
+    note: Annotated[str, Depends(_note_body)],
+    session: SessionDep,
+    identity: IdentityDep,
+    clock: ClockDep,
+) -> CosignaturesPublic:
+    stored = log_witnesses.store_cosignatures(
+        session, note, identity=identity, now=clock()
+    )
+    session.commit()
+    return stored
 
 
 @router.get(

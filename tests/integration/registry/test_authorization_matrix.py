@@ -24,8 +24,16 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-from did_vault import present_sd_jwt
+from did_vault import (
+    KeyAlgorithm,
+    NoteKey,
+    PrivateKey,
+    cosign_checkpoint,
+    present_sd_jwt,
+)
+from registry import log_witnesses
 from registry.db import make_engine
 from registry.models import TrustRole
 
@@ -151,6 +159,13 @@ def world(
     trust(registry_engine, holders["insurer"].did, TrustRole.INSURER)
     trust(registry_engine, holders["confirmer"].did, TrustRole.POLICE)
     trust(registry_engine, holders["operator"].did, TrustRole.OPERATOR)
+    with Session(registry_engine) as session:
+        log_witnesses.add_witness(
+            session=session,
+            vkey=NoteKey(WITNESS_NAME, WITNESS_KEY.public_key).to_vkey(),
+            now=START,
+        )
+        session.commit()
     tokens: dict[str, str | None] = {"anonymous": None}
     for role, holder in holders.items():
         tokens[role] = authenticate(client, holder)
@@ -425,6 +440,21 @@ def _log(path: str) -> Call:
     return call
 
 
+WITNESS_NAME = "witness.test/authz"
+WITNESS_KEY = PrivateKey(KeyAlgorithm.ED25519, bytes([79]) * 32)
+
+
+def _cosignatures(w: World, role: str) -> Any:
+    w.item()  # a new leaf, so a new checkpoint: every cell stores a cosignature
+    note = w.client.get("/v1/log/checkpoint").text
+    cosigned = cosign_checkpoint(note, WITNESS_KEY, name=WITNESS_NAME, now=START)
+    return w.client.post(
+        "/v1/log/cosignatures",
+        content=cosigned.encode(),
+        headers=w.headers(role, **{"Content-Type": "text/plain"}),
+    )
+
+
 def _tree_size(w: World) -> int:
     w.item()
     note = w.client.get("/v1/log/checkpoint").text
@@ -469,6 +499,7 @@ CALLS: dict[str, Call] = {
         "/v1/log/proof/consistency?old_size=1&new_size=1"
     ),
     "GET /v1/log/leaves": _log("/v1/log/leaves?start=0&end=1"),
+    "POST /v1/log/cosignatures": _cosignatures,
     "GET /v1/items/{item_id}/state": _owner_item("/v1/items/{id}/state"),
     "POST /v1/items/{item_id}/missing": _missing,
     "POST /v1/items/{item_id}/stolen": _stolen,

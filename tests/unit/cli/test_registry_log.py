@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli.registry_main import app
-from did_vault import KeyAlgorithm, PrivateKey
+from did_vault import KeyAlgorithm, NoteKey, PrivateKey
 from registry.identity import write_key_file
 
 
@@ -74,3 +74,38 @@ def test_log_verify_before_upgrade_says_to_migrate(capsys):
     code, problem = run(capsys, "log", "verify")
 
     assert (code, problem["code"]) == (69, "db.not-migrated")
+
+
+WITNESS_VKEY = NoteKey(
+    "witness.test/w1", PrivateKey(KeyAlgorithm.ED25519, bytes([9]) * 32).public_key
+).to_vkey()
+
+
+def test_log_witness_add_list_remove(capsys):
+    assert run(capsys, "db", "upgrade")[0] == 0
+
+    code, added = run(capsys, "log", "witness", "add", WITNESS_VKEY, "--note", "w1")
+    assert code == 0
+    assert (added["name"], added["vkey"], added["note"]) == (
+        "witness.test/w1",
+        WITNESS_VKEY,
+        "w1",
+    )
+    code, again = run(capsys, "log", "witness", "add", WITNESS_VKEY)
+    assert (code, again["code"]) == (65, "witness.exists")
+    code, listed = run(capsys, "log", "witness", "list")
+    assert (code, [w["vkey"] for w in listed["data"]]) == (0, [WITNESS_VKEY])
+
+    code, removed = run(capsys, "log", "witness", "remove", "witness.test/w1")
+    assert (code, removed["vkey"]) == (0, WITNESS_VKEY)
+    code, missing = run(capsys, "log", "witness", "remove", WITNESS_VKEY)
+    assert (code, missing["code"]) == (65, "witness.not-found")
+    assert run(capsys, "log", "witness", "list")[1] == {"data": []}
+
+
+def test_log_witness_add_refuses_what_is_not_a_vkey(capsys):
+    assert run(capsys, "db", "upgrade")[0] == 0
+
+    code, problem = run(capsys, "log", "witness", "add", "witness.test/w1")
+
+    assert (code, problem["code"]) == (65, "log.checkpoint-malformed")
