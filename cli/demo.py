@@ -459,7 +459,10 @@ def _trust(story: _Story) -> None:
 
 def _brand_issues(story: _Story) -> None:
     brand, alice = story.parties["brand"], story.parties["alice"]
-    item_did = story.run("brand", ["did", "create", "--alias", "e-bike-item"])["did"]
+    # Alice's wallet mints the e-bike's own DID; the brand issues to it at sale, so
+    # only a wallet holding that DID's key can present the credential.
+    item_did = story.run("alice", ["did", "create", "--alias", "e-bike-item"])["did"]
+    story.facts["brand_item_did"] = item_did
     subject = story.file("e-bike.json")
     subject.write_text(
         json.dumps(
@@ -493,9 +496,35 @@ def _brand_issues(story: _Story) -> None:
         imported["issuer"] == brand.did,
         f"Alice ({alice.did[:24]}…) holds a credential signed by the brand",
     )
+    _check(
+        story.out,
+        imported.get("subjects") == [item_did],
+        "issued to her e-bike's own DID, which her wallet holds",
+    )
 
 
 def _register(story: _Story) -> None:
+    copied = story.run(
+        "vendor",
+        [
+            *("credential", "import", str(story.file("e-bike-credential.json"))),
+            *("--as", "alices-e-bike"),
+        ],
+    )
+    refused = story.run(
+        "vendor",
+        [
+            *("item", "register", "--registry", story.registry.url),
+            *("--credential", str(copied.get("id", "alices-e-bike"))),
+        ],
+        expect=65,
+    )
+    _check(
+        story.out,
+        refused["code"] == "cli.holder-key-missing",
+        "a shop that saw a copy of the credential cannot register it: it is issued "
+        "to the e-bike's DID, whose key only Alice's wallet holds",
+    )
     registered = story.run(
         "alice",
         [

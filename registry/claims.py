@@ -4,7 +4,12 @@ the item and its ownership through ``crud``, issuing the OwnershipCredential.
 
 Three forms of submission, each leading to one item subject (``item.schema.json``):
 
-- a Data Integrity ``ItemIdentityCredential`` signed by a brand issuer;
+- a Data Integrity ``ItemIdentityCredential`` signed by a brand issuer to a DID the
+  buyer controls (``credentialSubject.id``: the item's own DID, or the buyer's),
+  presented in a Verifiable Presentation whose ``holder`` is that DID, signed for
+  ``authentication`` with ``challenge`` a nonce this registry issued to the owner and
+  ``domain`` its DID: holder-bound, so a vendor who saw the credential cannot
+  register it;
 - an SD-JWT VC (``vct`` ``urn:did-vault:vct:ItemIdentityCredential``) presented with
   Key Binding to this registry (``aud`` its DID) and a nonce it issued to the owner,
   whose ``cnf`` key is one of the owner's DID document;
@@ -43,7 +48,7 @@ from did_vault import (
     issue_credential,
     issue_sd_jwt_vc,
     items,
-    verify_credential,
+    verify_presentation,
     verify_sd_jwt,
 )
 from registry import crud, schemas, status, trust
@@ -166,30 +171,73 @@ def _credential_types(document: Mapping[str, Any]) -> list[str]:
     return [t for t in types if isinstance(t, str)] if isinstance(types, list) else []
 
 
-def verify_data_integrity(
-    document: Mapping[str, Any],
+HOLDER_HINT = (
+    "ask the brand to issue the credential to your item's DID or yours, and present "
+    "it signed by that DID"
+)
+
+
+def verify_item_presentation(
+    presentation: Mapping[str, Any],
     *,
+    nonce: str,
+    session: Session,
+    owner: str,
+    identity: RegistryIdentity,
     resolver: Resolver,
     status_checker: StatusChecker | None,
     now: datetime,
 ) -> Submission:
-    """A brand's Data Integrity ItemIdentityCredential.
+    """A brand's Data Integrity ItemIdentityCredential, presented by its subject.
+
+    The presentation is signed for ``authentication`` by its ``holder``, with
+    ``challenge`` ``nonce`` (issued to ``owner``) and ``domain`` this registry's DID;
+    it holds exactly one credential, whose ``credentialSubject.id`` is the holder.
 
     Raises:
-        did_vault's verification errors (signature, issuer, validity, status);
-        CredentialTypeUnsupportedError: not an ItemIdentityCredential;
+        did_vault's verification errors (the presentation's proof, challenge and
+        domain; the credential's signature, issuer, validity, status);
+        CredentialTypeUnsupportedError: not exactly one ItemIdentityCredential;
+        HolderKeyMismatchError: the credential names no subject DID, or the holder
+            is not its subject;
+        InvalidNonceError, NonceReplayedError: the nonce is not an unused one
+            issued to the owner;
         SchemaViolationError: the credential breaks the standard schema.
     """
-    verified = verify_credential(
-        document, resolver=resolver, now=now, status_checker=status_checker
+    verified = verify_presentation(
+        presentation,
+        resolver=resolver,
+        challenge=nonce,
+        domain=identity.did,
+        now=now,
+        status_checker=status_checker,
     )
+    if len(verified.credentials) != 1:
+        raise CredentialTypeUnsupportedError(
+            "present exactly one ItemIdentityCredential",
+            count=len(verified.credentials),
+        )
+    credential = verified.credentials[0]
+    document = credential.document
     if items.ITEM_IDENTITY_CREDENTIAL not in _credential_types(document):
         raise CredentialTypeUnsupportedError("register with an ItemIdentityCredential")
+    subject = document.get("credentialSubject")
+    subject_id = subject.get("id") if isinstance(subject, Mapping) else None
+    if not isinstance(subject_id, str) or not subject_id:
+        raise HolderKeyMismatchError(
+            f"the credential names no subject DID, so no one can present it; "
+            f"{HOLDER_HINT}"
+        )
+    if verified.presentation.holder_id != subject_id:
+        raise HolderKeyMismatchError(
+            f"the presentation's holder is not the credential's subject; {HOLDER_HINT}"
+        )
+    _consume_nonce(session=session, nonce=nonce, did=owner, now=now)
     schemas.validate_credential(document)
-    subject = document["credentialSubject"]
+    assert isinstance(subject, Mapping)  # checked with its id above
     return Submission(
         subject=dict(subject),
-        issuer=verified.credential.issuer_id,
+        issuer=credential.credential.issuer_id,
         assurance=Assurance.ISSUER_ATTESTED,
     )
 
@@ -460,8 +508,8 @@ def record_claim(
     every check has passed, and the credential carries its ``registryReceipt``.
 
     Raises:
-        RequestInvalidError: not exactly one of ``credential``, ``sd_jwt`` and
-            ``self_asserted``, or ``sd_jwt`` without ``nonce``.
+        RequestInvalidError: not exactly one of ``presentation``, ``sd_jwt`` and
+            ``self_asserted``, or a presentation without ``nonce``.
         did_vault's verification errors (422), ``ResolutionError`` (502);
         CredentialTypeUnsupportedError, HolderKeyMismatchError, IssuerUntrustedError,
         IssuerBrandMismatchError (422); SchemaViolationError and its subclasses
@@ -469,18 +517,24 @@ def record_claim(
         ItemAlreadyRegisteredError: the item has a current owner (409).
     """
     forms = [
-        claim_in.credential is not None,
+        claim_in.presentation is not None,
         claim_in.sd_jwt is not None,
         claim_in.self_asserted is not None,
     ]
     if sum(forms) != 1:
         raise RequestInvalidError(
-            "give exactly one of credential, sd_jwt and self_asserted"
+            "give exactly one of presentation, sd_jwt and self_asserted"
         )
     new_item_id = id_source()
-    if claim_in.credential is not None:
-        submission = verify_data_integrity(
-            claim_in.credential,
+    if claim_in.presentation is not None:
+        if not claim_in.nonce:
+            raise RequestInvalidError("a presentation needs its nonce")
+        submission = verify_item_presentation(
+            claim_in.presentation,
+            nonce=claim_in.nonce,
+            session=session,
+            owner=owner,
+            identity=identity,
             resolver=resolver,
             status_checker=status_checker,
             now=now,

@@ -108,7 +108,7 @@ class RegistryClient:
         return self.token(issued.challenge, sign(issued.challenge, issued.audience))
 
     def nonce(self, access_token: str) -> NoncePublic:
-        """A nonce (and the audience) for an SD-JWT VC presentation.
+        """A nonce (and the audience) for a presentation to ``register_item``.
 
         Raises: RegistryProblem.
         """
@@ -119,19 +119,23 @@ class RegistryClient:
         self,
         access_token: str,
         *,
-        credential: Mapping[str, Any] | None = None,
+        presentation: Mapping[str, Any] | None = None,
         sd_jwt: str | None = None,
         nonce: str | None = None,
         self_asserted: Mapping[str, Any] | None = None,
         acquisition: Mapping[str, Any] | None = None,
     ) -> LoggedRegistrationPublic:
-        """Register an item from one of the three forms (see ``POST /v1/items``).
+        """Register an item from one of the three forms (see ``POST /v1/items``):
+        a Data Integrity ``presentation`` or an ``sd_jwt`` presentation, each with
+        the ``nonce`` it answers, or ``self_asserted``.
 
-        Raises: RegistryProblem (``item.already-registered``, ``issuer.*`` …).
+        Raises: RegistryProblem (``item.already-registered``, ``issuer.*``,
+        ``item.holder-mismatch`` …).
         """
         request: dict[str, Any] = {}
-        if credential is not None:
-            request["credential"] = dict(credential)
+        if presentation is not None:
+            request["presentation"] = dict(presentation)
+            request["nonce"] = nonce
         if sd_jwt is not None:
             request["sd_jwt"] = sd_jwt
             request["nonce"] = nonce

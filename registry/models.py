@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 from sqlalchemy import Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
@@ -230,6 +230,13 @@ class RegistrationNonce(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+BARE_CREDENTIAL_REFUSED = (
+    "a bare 'credential' is no longer accepted: present it in a 'presentation' "
+    "signed by its subject's DID, with a 'nonce' from POST /v1/items/nonce as the "
+    "challenge and this registry's DID as the domain"
+)
+
+
 class SelfAssertedClaim(SQLModel):
     """An owner's own claim: the item (``item.schema.json``) and evidence digests
     (receipt, photos: ``Evidence`` hash links, at least one)."""
@@ -241,18 +248,28 @@ class SelfAssertedClaim(SQLModel):
 
 
 class ItemCreate(SQLModel):
-    """``POST /v1/items``: exactly one of ``credential`` (a Data Integrity
-    ItemIdentityCredential), ``sd_jwt`` (an SD-JWT VC presentation with Key Binding
-    to this registry and ``nonce``) or ``self_asserted``. ``acquisition`` (price,
-    purchase date, seller) is carried into the ownership credential."""
+    """``POST /v1/items``: exactly one of ``presentation`` (a Verifiable Presentation
+    of a Data Integrity ItemIdentityCredential by its subject, with ``challenge``
+    ``nonce`` and ``domain`` this registry's DID), ``sd_jwt`` (an SD-JWT VC
+    presentation with Key Binding to this registry and ``nonce``) or
+    ``self_asserted``. ``acquisition`` (price, purchase date, seller) is carried into
+    the ownership credential."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    credential: dict[str, Any] | None = None
+    presentation: dict[str, Any] | None = None
     sd_jwt: str | None = Field(default=None, max_length=65_536)
     nonce: str | None = Field(default=None, max_length=128)
     self_asserted: SelfAssertedClaim | None = None
     acquisition: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bare_credential(cls, data: Any) -> Any:
+        # A bare credential is a bearer token: whoever saw it could register it.
+        if isinstance(data, dict) and "credential" in data:
+            raise ValueError(BARE_CREDENTIAL_REFUSED)
+        return data
 
 
 class ItemPublic(SQLModel):

@@ -3,7 +3,11 @@
 Authenticates to the registry with a wallet DID (DID auth: challenge, signed
 presentation, access token), submits a held item credential or a self-asserted
 claim, and keeps both forms of the OwnershipCredential the registry issues in the
-wallet. A problem from the registry is shown with its code and what to do about it.
+wallet. A held credential is always presented, never sent bare: an SD-JWT VC with
+Key Binding by the owner's key, a Data Integrity one in a presentation signed by
+its subject's DID (the item's own DID or the owner's, held in this wallet), both
+bound to a nonce the registry issued and to the registry's DID. A problem from the
+registry is shown with its code and what to do about it.
 """
 
 import json
@@ -25,7 +29,12 @@ from cli.context import (
 )
 from cli.output import Output
 from did_vault import (
+    ECDSA_JCS_2019,
+    EDDSA_JCS_2022,
     SDJWT,
+    AliasNotFoundError,
+    KeyAlgorithm,
+    StoredCredential,
     Wallet,
     create_presentation,
     present_sd_jwt,
@@ -34,6 +43,10 @@ from did_vault import (
 from registry.client import DEFAULT_TIMEOUT, RegistryClient, RegistryProblem
 
 SD_JWT_FORMAT = "dc+sd-jwt"
+PRESENTATION_SUITE = {  # as ``did-vault present`` signs (its DEFAULT_SUITE)
+    KeyAlgorithm.ED25519: EDDSA_JCS_2022,
+    KeyAlgorithm.P256: ECDSA_JCS_2019,
+}
 
 HINTS: dict[str, str] = {
     "item.already-registered": "the registry has a current owner for this item; "
@@ -42,8 +55,9 @@ HINTS: dict[str, str] = {
     "list; register with --self-asserted and evidence instead",
     "issuer.brand-mismatch": "the issuer is trusted for another brand than the "
     "item's; ask the brand for a credential it issued",
-    "item.holder-mismatch": "the credential is bound to another key; use --as with "
-    "the DID it was issued to",
+    "item.holder-mismatch": "the credential is bound to another DID; ask the brand "
+    "to issue it to your item's DID or yours (an SD-JWT VC: use --as with the DID "
+    "it was issued to)",
     "item.not-identifiable": "the item needs GTIN + serial, brand DID + model + "
     "serial, an IMEI or a VIN to be registered",
     "auth.token-expired": "run the command again to authenticate anew",
@@ -119,6 +133,46 @@ def authenticate(client: RegistryClient, wallet: Wallet, did: str) -> str:
     return client.authenticate(record.did, sign).access_token
 
 
+def _subject_holder(wallet: Wallet, held: StoredCredential) -> str:
+    """The wallet DID a Data Integrity item credential was issued to (its subject),
+    which signs the presentation to the registry.
+
+    Raises:
+        CLIError: the credential names no subject DID, or this wallet lacks it.
+    """
+    for subject in held.subject_ids:
+        try:
+            return wallet.get_did(subject).did
+        except AliasNotFoundError:
+            continue
+    named = ", ".join(held.subject_ids) or "no subject DID"
+    raise CLIError(
+        "cli.holder-key-missing",
+        f"the credential is issued to {named}, which this wallet does not hold, so "
+        "it cannot be presented from here; ask the brand to issue it to your "
+        "item's DID or yours",
+        exit_code=65,
+    )
+
+
+def present_item_credential(
+    wallet: Wallet, held: StoredCredential, *, holder: str, nonce: str, audience: str
+) -> dict[str, Any]:
+    """A presentation of a held Data Integrity credential, signed by ``holder``
+    for ``authentication`` with ``challenge`` the registry's nonce and ``domain``
+    its DID (``audience``)."""
+    record = wallet.get_did(holder)
+    key = wallet.signing_key(holder)
+    return sign_presentation(
+        create_presentation([held.document()], holder=record.did),
+        key=key,
+        verification_method=record.verification_method,
+        challenge=nonce,
+        domain=audience,
+        cryptosuite=PRESENTATION_SUITE[key.algorithm],
+    )
+
+
 def kept_receipt(
     receipt: Mapping[str, Any] | None, opening: Mapping[str, Any] | None
 ) -> dict[str, Any] | None:
@@ -172,6 +226,14 @@ def register_item(
     claim = _read_self_asserted(self_asserted_file) if self_asserted_file else None
     with open_wallet(output, cfg, passphrase_file) as wallet:
         owner = _owner(wallet, as_)
+        held = wallet.get_credential(credential_ref) if credential_ref else None
+        # A Data Integrity credential is presented by its subject: known before
+        # anything is sent.
+        holder = (
+            _subject_holder(wallet, held)
+            if held is not None and held.format != SD_JWT_FORMAT
+            else None
+        )
         client = connect(cfg, registry_url)
         try:
             token = authenticate(client, wallet, owner)
@@ -185,10 +247,9 @@ def register_item(
                     acquisition=claim.get("acquisition"),
                 )
             else:
-                assert credential_ref is not None
-                held = wallet.get_credential(credential_ref)
+                assert held is not None
+                issued = client.nonce(token)
                 if held.format == SD_JWT_FORMAT:
-                    issued = client.nonce(token)
                     presentation = present_sd_jwt(
                         held.raw,
                         disclose=SDJWT.parse(held.raw).paths(),
@@ -200,8 +261,17 @@ def register_item(
                         token, sd_jwt=presentation, nonce=issued.nonce
                     )
                 else:
+                    assert holder is not None
                     registration = client.register_item(
-                        token, credential=held.document()
+                        token,
+                        presentation=present_item_credential(
+                            wallet,
+                            held,
+                            holder=holder,
+                            nonce=issued.nonce,
+                            audience=issued.audience,
+                        ),
+                        nonce=issued.nonce,
                     )
         except RegistryProblem as exc:
             raise _problem(exc) from exc
@@ -235,7 +305,8 @@ def register_command(
         typer.Option(
             "--credential",
             help="A held item credential (local id or credential id): Data "
-            "Integrity or SD-JWT VC.",
+            "Integrity (issued to a DID in this wallet, which presents it) or "
+            "SD-JWT VC.",
         ),
     ] = None,
     self_asserted: Annotated[

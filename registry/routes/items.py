@@ -20,6 +20,9 @@ from did_vault import (
     CredentialExpiredError,
     CredentialNotYetValidError,
     CredentialRevokedError,
+    HolderMismatchError,
+    InvalidChallengeError,
+    InvalidDomainError,
     InvalidNonceError,
     IssuerMismatchError,
     ItemNotIdentifiableError,
@@ -89,6 +92,9 @@ _REGISTER_ERRORS = (
     CredentialRevokedError,
     StatusUncheckedError,
     KeyBindingInvalidError,
+    InvalidChallengeError,
+    InvalidDomainError,
+    HolderMismatchError,
     InvalidNonceError,
     NonceReplayedError,
     CredentialTypeUnsupportedError,
@@ -248,7 +254,7 @@ def item_lookup(request: Request) -> tuple[ItemLookup, RegistryIdentity, datetim
     status_code=status.HTTP_201_CREATED,
     response_model=NoncePublic,
     responses=problem_responses(*_AUTH_ERRORS, validation=False),
-    summary="A single-use nonce for an SD-JWT VC presentation to POST /v1/items",
+    summary="A single-use nonce for a presentation to POST /v1/items",
 )
 def create_nonce(
     principal: PrincipalDep,
@@ -258,8 +264,9 @@ def create_nonce(
     clock: ClockDep,
     token_source: TokenSourceDep,
 ) -> NoncePublic:
-    """Present the SD-JWT VC with a Key Binding JWT whose ``aud`` is ``audience``
-    and whose ``nonce`` is this nonce."""
+    """Sign a Data Integrity presentation with ``challenge`` this nonce and
+    ``domain`` ``audience``, or present an SD-JWT VC with a Key Binding JWT whose
+    ``nonce`` is this nonce and whose ``aud`` is ``audience``."""
     nonce, expires_at = claims.issue_nonce(
         session=session,
         did=principal.did,
@@ -290,10 +297,14 @@ def register_item(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> LoggedRegistrationPublic:
-    """Submit exactly one of: ``credential`` (a brand's Data Integrity
-    ItemIdentityCredential), ``sd_jwt`` + ``nonce`` (a brand's SD-JWT VC, Key
-    Binding to this registry's DID and a nonce from ``POST /v1/items/nonce``), or
-    ``self_asserted`` (item + evidence digests; assurance ``self-asserted``)."""
+    """Submit exactly one of: ``presentation`` + ``nonce`` (a Verifiable
+    Presentation of a brand's Data Integrity ItemIdentityCredential, signed for
+    ``authentication`` by the credential's subject as ``holder``, with ``challenge``
+    a nonce from ``POST /v1/items/nonce`` and ``domain`` this registry's DID),
+    ``sd_jwt`` + ``nonce`` (a brand's SD-JWT VC, Key Binding to this registry's DID
+    and such a nonce), or ``self_asserted`` (item + evidence digests; assurance
+    ``self-asserted``). A bare ``credential`` is refused (``request.invalid``):
+    whoever saw it could register it."""
     registration_log = RegistrationLog(session, identity=identity, now=clock())
     registration = claims.record_claim(
         session=session,

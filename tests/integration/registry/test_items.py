@@ -1,5 +1,7 @@
 """Registration (``POST /v1/items``), listing and reading, on SQLite and PostgreSQL.
 
+A brand's Data Integrity credential is registered only in a presentation by its
+subject (the item's own DID, or the owner's), bound to a registry nonce and DID.
 Every refusal is checked for its exact code and for storing nothing.
 """
 
@@ -22,10 +24,12 @@ from did_vault import (
     PrivateKey,
     StatusListChecker,
     TokenStatusChecker,
+    create_presentation,
     issue_credential,
     issue_sd_jwt_vc,
     items,
     present_sd_jwt,
+    sign_presentation,
     verify_credential,
     verify_sd_jwt,
 )
@@ -35,13 +39,22 @@ from registry.models import TrustEntryCreate, TrustRole
 from registry.serial_keys import SerialKey
 from registry.trust import add_entry
 
-from .conftest import START, Holder, WebDIDs
+from .conftest import START, Holder, WebDIDs, make_key_holder
 
 BRAND = "Example Vision"
 OTHER_BRAND = "Other Optics"
 GTIN = "09520123456788"
 SERIAL = "8KQ2-00042X"
 ITEM_VCT = "urn:did-vault:vct:ItemIdentityCredential"
+EVIDENCE = [
+    {
+        "type": "ReceiptEvidence",
+        "id": "urn:uuid:6f1c3a52-0d8e-4b7a-9f3e-000000000099",
+        "digestMultibase": "uEiBvMoYJEMoPsqIMf9oUNmawnb-NtSOBlckKWG-1Qv8MrQ",
+    }
+]
+ITEM = make_key_holder(21)
+"""The item's own did:key, minted by the buyer's wallet: the brand issues to it."""
 
 
 @dataclass
@@ -58,7 +71,7 @@ def item_subject(
     *, serial: str = SERIAL, brand: str = BRAND, **extra: Any
 ) -> dict[str, Any]:
     subject: dict[str, Any] = {
-        "id": "did:key:z6MkvRXNYcE7MMduynWTgeKbDaT1iijDSC8pZqXZc8rHPrf2",
+        "id": ITEM.did,
         "type": "IndividualProduct",
         "name": "55-inch 4K television",
         "gtin": GTIN,
@@ -86,6 +99,24 @@ def brand_credential(brand: Brand, subject: dict[str, Any]) -> dict[str, Any]:
         unsigned,
         key=brand.holder.key,
         verification_method=brand.holder.verification_method,
+        created=START,
+    )
+
+
+def present(
+    credentials: list[dict[str, Any]],
+    by: Holder,
+    *,
+    challenge: str,
+    domain: str,
+) -> dict[str, Any]:
+    """A presentation of ``credentials`` signed by ``by`` (its holder)."""
+    return sign_presentation(
+        create_presentation(credentials, holder=by.did),
+        key=by.key,
+        verification_method=by.verification_method,
+        challenge=challenge,
+        domain=domain,
         created=START,
     )
 
@@ -174,6 +205,37 @@ def _register(client, token: str, body: dict[str, Any]) -> Any:
     return client.post("/v1/items", json=body, headers=_auth(token))
 
 
+def _nonce(client, token: str) -> tuple[str, str]:
+    """A registry nonce for the token's DID, and the registry's DID."""
+    issued = client.post("/v1/items/nonce", headers=_auth(token))
+    assert issued.status_code == 201, issued.text
+    return issued.json()["nonce"], issued.json()["audience"]
+
+
+@pytest.fixture
+def presented(client, owner_token) -> Callable[..., dict[str, Any]]:
+    """``presented(credential, by=ITEM, token=…, challenge=…, domain=…)``: a
+    registration body presenting the credential(s), signed by ``by`` with a fresh
+    nonce of the token's DID (the owner's by default) and the registry's DID."""
+
+    def build(
+        credential: dict[str, Any] | list[dict[str, Any]],
+        *,
+        by: Holder = ITEM,
+        token: str = "",
+        challenge: str = "",
+        domain: str = "",
+    ) -> dict[str, Any]:
+        nonce, audience = _nonce(client, token or owner_token)
+        credentials = credential if isinstance(credential, list) else [credential]
+        presentation = present(
+            credentials, by, challenge=challenge or nonce, domain=domain or audience
+        )
+        return {"presentation": presentation, "nonce": nonce}
+
+    return build
+
+
 def _resolver_with_registry(app: FastAPI, identity: RegistryIdentity, web_dids):
     web_dids.documents[identity.did] = identity.document
     return app.dependency_overrides[deps.get_resolver]()
@@ -183,13 +245,13 @@ def _resolver_with_registry(app: FastAPI, identity: RegistryIdentity, web_dids):
 
 
 def test_register_brand_credential_issues_ownership_in_both_forms(
-    app, client, brand, holder, owner_token, identity, web_dids, clock
+    app, client, brand, holder, owner_token, identity, web_dids, clock, presented
 ):
     response = _register(
         client,
         owner_token,
         {
-            "credential": brand_credential(brand, item_subject()),
+            **presented(brand_credential(brand, item_subject())),
             "acquisition": {"price": {"amount": "1299.00", "currency": "EUR"}},
         },
     )
@@ -252,10 +314,10 @@ def test_register_brand_credential_issues_ownership_in_both_forms(
 
 
 def test_owner_lists_and_reads_only_own_items(
-    client, brand, holder, owner_token, authenticate, make_holder
+    client, brand, holder, owner_token, authenticate, make_holder, presented
 ):
     registered = _register(
-        client, owner_token, {"credential": brand_credential(brand, item_subject())}
+        client, owner_token, presented(brand_credential(brand, item_subject()))
     ).json()["item"]
 
     listed = client.get("/v1/items", headers=_auth(owner_token))
@@ -284,13 +346,7 @@ def test_owner_lists_and_reads_only_own_items(
 def test_self_asserted_claim_is_recorded_with_lower_assurance(
     client, holder, owner_token
 ):
-    evidence = [
-        {
-            "type": "ReceiptEvidence",
-            "id": "urn:uuid:6f1c3a52-0d8e-4b7a-9f3e-000000000099",
-            "digestMultibase": "uEiBvMoYJEMoPsqIMf9oUNmawnb-NtSOBlckKWG-1Qv8MrQ",
-        }
-    ]
+    evidence = EVIDENCE
     response = _register(
         client,
         owner_token,
@@ -360,38 +416,38 @@ def refused(client, owner_token, registry_engine, assert_problem):
     return check
 
 
-def test_untrusted_brand_is_refused(refused, web_dids):
+def test_untrusted_brand_is_refused(refused, web_dids, presented):
     stranger = web_dids.add(
         PrivateKey(KeyAlgorithm.ED25519, bytes([43]) * 32),
         name="stranger",
         relationships=("assertionMethod",),
     )
     document = brand_credential(Brand(stranger, BRAND), item_subject())
-    refused({"credential": document}, status=422, code="issuer.untrusted")
+    refused(presented(document), status=422, code="issuer.untrusted")
 
 
-def test_brand_x_issuing_for_brand_y_is_refused(refused, brand, other_brand):
+def test_brand_x_issuing_for_brand_y_is_refused(refused, brand, other_brand, presented):
     document = brand_credential(other_brand, item_subject(brand=BRAND))
-    refused({"credential": document}, status=422, code="issuer.brand-mismatch")
+    refused(presented(document), status=422, code="issuer.brand-mismatch")
 
 
-def test_forged_credential_is_refused(refused, brand):
+def test_forged_credential_is_refused(refused, brand, presented):
     document = brand_credential(brand, item_subject())
     forged = copy.deepcopy(document)
     forged["credentialSubject"]["serialNumber"] = "STOLEN-1"
-    refused({"credential": forged}, status=422, code="proof.verification-failed")
+    refused(presented(forged), status=422, code="proof.verification-failed")
 
 
-def test_schema_violation_is_refused(refused, brand):
+def test_schema_violation_is_refused(refused, brand, presented):
     document = brand_credential(brand, item_subject(colour="red"))
-    refused({"credential": document}, status=422, code="item.schema-invalid")
+    refused(presented(document), status=422, code="item.schema-invalid")
 
 
-def test_unidentifiable_item_is_refused(refused, brand):
+def test_unidentifiable_item_is_refused(refused, brand, presented):
     subject = item_subject()
     del subject["serialNumber"]
     document = brand_credential(brand, subject)
-    refused({"credential": document}, status=422, code="item.not-identifiable")
+    refused(presented(document), status=422, code="item.not-identifiable")
 
 
 @pytest.mark.parametrize(
@@ -399,36 +455,37 @@ def test_unidentifiable_item_is_refused(refused, brand):
     [SERIAL, "8kq2-00042x", " 8KQ2-0004 2X", "\uff18\uff2b\uff31\uff12-00042X"],
 )
 def test_double_registration_is_refused_for_serial_variants(
-    client, brand, owner_token, refused, authenticate, make_holder, variant
+    client, brand, owner_token, refused, authenticate, make_holder, variant, presented
 ):
     first = _register(
-        client, owner_token, {"credential": brand_credential(brand, item_subject())}
+        client, owner_token, presented(brand_credential(brand, item_subject()))
     )
     assert first.status_code == 201, first.text
     second_owner = authenticate(client, make_holder(9))
 
     document = brand_credential(brand, item_subject(serial=variant))
     refused(
-        {"credential": document},
+        presented(document, token=second_owner),
         status=409,
         code="item.already-registered",
         token=second_owner,
     )
 
 
-def test_expired_token_is_refused(client, brand, owner_token, clock, refused):
+def test_expired_token_is_refused(
+    client, brand, owner_token, clock, refused, presented
+):
+    body = presented(brand_credential(brand, item_subject()))
     clock.advance(3600)
-    refused(
-        {"credential": brand_credential(brand, item_subject())},
-        status=401,
-        code="auth.token-expired",
-    )
+    refused(body, status=401, code="auth.token-expired")
 
 
-def test_missing_token_is_refused(client, brand, registry_engine, assert_problem):
+def test_missing_token_is_refused(
+    client, brand, registry_engine, assert_problem, presented
+):
     before = _counts(registry_engine)
     response = client.post(
-        "/v1/items", json={"credential": brand_credential(brand, item_subject())}
+        "/v1/items", json=presented(brand_credential(brand, item_subject()))
     )
     assert_problem(response, status=401, code="auth.required")
     assert _counts(registry_engine) == before
@@ -503,26 +560,181 @@ def test_sd_jwt_bound_to_another_key_is_refused(
     )
 
 
-def test_two_forms_at_once_are_refused(refused, brand):
+# --- Data Integrity: holder binding by the credential's subject --------------------
+
+
+def test_owner_registers_a_credential_issued_to_their_own_did(
+    client, brand, holder, owner_token, presented
+):
+    document = brand_credential(brand, item_subject(id=holder.did))
+
+    response = _register(client, owner_token, presented(document, by=holder))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["item"]["owner"] == holder.did
+    assert response.json()["item"]["assurance"] == "issuer-attested"
+
+
+def test_another_dids_presentation_of_the_credential_is_refused(
+    client, brand, refused, authenticate, make_holder, presented
+):
+    # A vendor who saw the credential in one of the owner's presentations wraps it
+    # in a presentation of their own.
+    vendor = make_holder(13)
+    vendor_token = authenticate(client, vendor)
+    document = brand_credential(brand, item_subject())
+
+    refused(
+        presented(document, by=vendor, token=vendor_token),
+        status=422,
+        code="item.holder-mismatch",
+        token=vendor_token,
+    )
+
+
+def test_the_owners_presentation_of_their_items_credential_is_refused(
+    brand, holder, refused, presented
+):
+    # The owner's own DID may present only what was issued to it.
+    document = brand_credential(brand, item_subject())
+    refused(presented(document, by=holder), status=422, code="item.holder-mismatch")
+
+
+def test_credential_without_subject_id_is_refused(brand, refused, presented):
+    subject = item_subject()
+    del subject["id"]
+    document = brand_credential(brand, subject)
+    refused(presented(document), status=422, code="item.holder-mismatch")
+
+
+def test_presentation_for_another_domain_is_refused(brand, refused, presented):
+    document = brand_credential(brand, item_subject())
+    refused(
+        presented(document, domain="did:web:pawnshop.test"),
+        status=422,
+        code="proof.domain-invalid",
+    )
+
+
+def test_presentation_for_another_challenge_is_refused(brand, refused, presented):
+    document = brand_credential(brand, item_subject())
+    refused(
+        presented(document, challenge="another-challenge-0123456789"),
+        status=422,
+        code="proof.challenge-invalid",
+    )
+
+
+def test_replayed_nonce_is_refused(client, brand, owner_token, refused, presented):
+    first = presented(brand_credential(brand, item_subject()))
+    assert _register(client, owner_token, first).status_code == 201
+    second = presented(brand_credential(brand, item_subject(serial="8KQ2-00043X")))
+    replay = {
+        "presentation": present(
+            second["presentation"]["verifiableCredential"],
+            ITEM,
+            challenge=first["nonce"],
+            domain=first["presentation"]["proof"]["domain"],
+        ),
+        "nonce": first["nonce"],
+    }
+
+    refused(replay, status=422, code="sdjwt.nonce-replayed")
+    refused(first, status=422, code="sdjwt.nonce-replayed")
+
+
+def test_another_dids_nonce_is_refused(
+    client, brand, refused, authenticate, make_holder, presented
+):
+    others = authenticate(client, make_holder(14))
+    refused(
+        presented(brand_credential(brand, item_subject()), token=others),
+        status=422,
+        code="sdjwt.nonce-invalid",
+    )
+
+
+def test_unknown_nonce_is_refused(brand, refused, presented):
+    body = presented(brand_credential(brand, item_subject()))
+    unknown = "unknown-nonce-0123456789abcdef"
+    body["presentation"] = present(
+        body["presentation"]["verifiableCredential"],
+        ITEM,
+        challenge=unknown,
+        domain=body["presentation"]["proof"]["domain"],
+    )
+    body["nonce"] = unknown
+    refused(body, status=422, code="sdjwt.nonce-invalid")
+
+
+def test_presentation_of_two_credentials_is_refused(brand, refused, presented):
+    documents = [
+        brand_credential(brand, item_subject()),
+        brand_credential(brand, item_subject(serial="8KQ2-00043X")),
+    ]
+    refused(presented(documents), status=422, code="item.credential-unsupported")
+
+
+def test_presentation_of_another_credential_type_is_refused(brand, refused, presented):
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": brand.did,
+        "validFrom": "2026-11-01T00:00:00Z",
+        "credentialSubject": {"id": ITEM.did},
+    }
+    document = issue_credential(
+        unsigned,
+        key=brand.holder.key,
+        verification_method=brand.holder.verification_method,
+        created=START,
+    )
+    refused(presented(document), status=422, code="item.credential-unsupported")
+
+
+def test_presentation_without_nonce_is_refused(brand, refused, presented):
+    body = presented(brand_credential(brand, item_subject()))
+    del body["nonce"]
+    refused(body, status=400, code="request.invalid")
+
+
+def test_bare_credential_is_refused_with_what_to_do_instead(brand, refused):
+    # The bearer form is gone: the problem says how to present the credential.
+    document = brand_credential(brand, item_subject())
+    refused({"credential": document}, status=400, code="request.invalid")
+
+
+def test_bare_credential_problem_names_the_presentation_and_nonce(
+    client, brand, owner_token, assert_problem
+):
+    document = brand_credential(brand, item_subject())
+    problem = assert_problem(
+        _register(client, owner_token, {"credential": document}),
+        status=400,
+        code="request.invalid",
+    )
+    [issue] = problem["errors"]
+    assert "'presentation'" in issue["msg"]
+    assert "'nonce'" in issue["msg"]
+    assert SERIAL not in str(problem)
+
+
+def test_two_forms_at_once_are_refused(refused, brand, presented):
     document = brand_credential(brand, item_subject())
     refused(
         {
-            "credential": document,
-            "self_asserted": {"item": item_subject(), "evidence": []},
+            **presented(document),
+            "self_asserted": {"item": item_subject(), "evidence": EVIDENCE},
         },
         status=400,
         code="request.invalid",
     )
 
 
-def test_serial_never_reaches_the_logs(client, brand, owner_token, caplog):
+def test_serial_never_reaches_the_logs(client, brand, owner_token, caplog, presented):
     caplog.set_level(logging.DEBUG)
-    _register(
-        client, owner_token, {"credential": brand_credential(brand, item_subject())}
-    )
-    _register(
-        client, owner_token, {"credential": brand_credential(brand, item_subject())}
-    )
+    _register(client, owner_token, presented(brand_credential(brand, item_subject())))
+    _register(client, owner_token, presented(brand_credential(brand, item_subject())))
 
     for record in caplog.records:
         assert SERIAL not in record.getMessage()
@@ -533,10 +745,18 @@ def test_serial_never_reaches_the_logs(client, brand, owner_token, caplog):
 
 
 def test_revoke_sets_both_status_entries(
-    app, client, brand, owner_token, registry_engine, identity, web_dids, clock
+    app,
+    client,
+    brand,
+    owner_token,
+    registry_engine,
+    identity,
+    web_dids,
+    clock,
+    presented,
 ):
     body = _register(
-        client, owner_token, {"credential": brand_credential(brand, item_subject())}
+        client, owner_token, presented(brand_credential(brand, item_subject()))
     ).json()
     resolver = _resolver_with_registry(app, identity, web_dids)
 

@@ -29,15 +29,18 @@ from .test_items import (
 app = _items.app
 brand = _items.brand
 owner_token = _items.owner_token
+presented = _items.presented
 
 
-def _register_serials(client, token, brand_, serials) -> list[dict[str, Any]]:
+def _register_serials(
+    client, token, brand_, serials, presented_
+) -> list[dict[str, Any]]:
     bodies = []
     for serial in serials:
         response = _register(
             client,
             token,
-            {"credential": brand_credential(brand_, item_subject(serial=serial))},
+            presented_(brand_credential(brand_, item_subject(serial=serial))),
         )
         assert response.status_code == 201, response.text
         bodies.append(response.json())
@@ -54,9 +57,11 @@ def test_unknown_list_is_not_found(client, assert_problem):
 
 
 def test_entries_are_distinct_and_lists_are_signed(
-    app, client, brand, owner_token, identity, web_dids, clock
+    app, client, brand, owner_token, identity, web_dids, clock, presented
 ):
-    bodies = _register_serials(client, owner_token, brand, ["A-1", "A-2", "A-3"])
+    bodies = _register_serials(
+        client, owner_token, brand, ["A-1", "A-2", "A-3"], presented
+    )
     entries = [b["credential"]["credentialStatus"][0] for b in bodies]
     assert {e["statusPurpose"] for e in entries} == {"revocation"}
     indexes = {int(e["statusListIndex"]) for e in entries}
@@ -87,9 +92,9 @@ def test_entries_are_distinct_and_lists_are_signed(
 
 
 def test_revocation_shows_in_both_lists_after_revision(
-    client, brand, owner_token, registry_engine, identity, clock
+    client, brand, owner_token, registry_engine, identity, clock, presented
 ):
-    bodies = _register_serials(client, owner_token, brand, ["B-1", "B-2"])
+    bodies = _register_serials(client, owner_token, brand, ["B-1", "B-2"], presented)
     client.get("/v1/status/bitstring/1")  # rendered and cached before the change
     revoked = bodies[0]
     with Session(registry_engine) as db:
@@ -140,9 +145,17 @@ def _token_statuses(client, identity, clock) -> list[int]:
 
 
 def test_a_missing_or_stolen_item_suspends_its_credential_until_recovered(
-    app, client, brand, owner_token, registry_engine, identity, web_dids, clock
+    app,
+    client,
+    brand,
+    owner_token,
+    registry_engine,
+    identity,
+    web_dids,
+    clock,
+    presented,
 ):
-    bodies = _register_serials(client, owner_token, brand, ["S-1", "S-2"])
+    bodies = _register_serials(client, owner_token, brand, ["S-1", "S-2"], presented)
     reported = bodies[0]
     revocation, suspension = reported["credential"]["credentialStatus"]
     assert suspension == {

@@ -33,9 +33,10 @@ from did_vault import (
     PrivateKey,
     UnsatisfiableQueryError,
     Wallet,
+    create_did_key,
     issue_credential,
 )
-from registry import migrations
+from registry import crud, migrations
 from registry.config import Settings
 from registry.db import make_engine
 from registry.identity import RegistryIdentity
@@ -192,12 +193,44 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, 
     return (code if isinstance(code, int) else 0), document
 
 
+def _brand_credential(
+    wallet: Wallet, brand: dict[str, Any], *, subject_id: str, local_id: str
+) -> str:
+    """The brand's ItemIdentityCredential for a TV, issued to ``subject_id`` and
+    kept in the wallet as ``local_id``."""
+    unsigned = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://registry.example/ns/registry/v1",
+        ],
+        "type": ["VerifiableCredential", "ItemIdentityCredential"],
+        "issuer": brand["did"],
+        "credentialSubject": {
+            "id": subject_id,
+            "type": "IndividualProduct",
+            "name": "55-inch 4K television",
+            "gtin": "09520123456788",
+            "serialNumber": "8KQ2-00042X",
+            "brand": {"type": "Brand", "name": BRAND},
+            "model": "EV-55Q8",
+        },
+    }
+    signed = issue_credential(
+        unsigned,
+        key=wallet.signing_key("brand"),
+        verification_method=brand["verification_method"],
+    )
+    return wallet.add_credential(signed, local_id=local_id).local_id
+
+
 @pytest.fixture
 def wallet_with_brand_credential(registry, capsys, tmp_path) -> dict[str, str]:
-    """A wallet with a brand DID (trusted for BRAND), an owner DID, and the brand's
-    ItemIdentityCredential for a TV held by the owner."""
+    """A wallet with an owner DID, the TV's own DID (minted by the owner's wallet),
+    a brand DID (trusted for BRAND), and the brand's ItemIdentityCredential for the
+    TV issued to the TV's DID."""
     run(capsys, "init")
     _, alice = run(capsys, "did", "create", "--alias", "alice")
+    _, tv = run(capsys, "did", "create", "--alias", "tv-item")
     _, brand = run(capsys, "did", "create", "--alias", "brand")
     with Session(registry.engine) as db:
         add_entry(
@@ -211,30 +244,16 @@ def wallet_with_brand_credential(registry, capsys, tmp_path) -> dict[str, str]:
     with Wallet.open(
         tmp_path / "wallet", PASSPHRASE, kdf_floor=KDFParameters.TESTING
     ) as wallet:
-        unsigned = {
-            "@context": [
-                "https://www.w3.org/ns/credentials/v2",
-                "https://registry.example/ns/registry/v1",
-            ],
-            "type": ["VerifiableCredential", "ItemIdentityCredential"],
-            "issuer": brand["did"],
-            "credentialSubject": {
-                "id": brand["did"],
-                "type": "IndividualProduct",
-                "name": "55-inch 4K television",
-                "gtin": "09520123456788",
-                "serialNumber": "8KQ2-00042X",
-                "brand": {"type": "Brand", "name": BRAND},
-                "model": "EV-55Q8",
-            },
-        }
-        signed = issue_credential(
-            unsigned,
-            key=wallet.signing_key("brand"),
-            verification_method=brand["verification_method"],
+        stored = _brand_credential(wallet, brand, subject_id=tv["did"], local_id="tv")
+        # The same TV issued to a DID this wallet does not hold.
+        foreign = PrivateKey(KeyAlgorithm.ED25519, bytes([5]) * 32).public_key
+        _brand_credential(
+            wallet,
+            brand,
+            subject_id=str(create_did_key(foreign)),
+            local_id="tv-elsewhere",
         )
-        stored = wallet.add_credential(signed, local_id="tv")
-    return {"alice": alice["did"], "credential": stored.local_id}
+    return {"alice": alice["did"], "tv": tv["did"], "credential": stored}
 
 
 def test_register_lists_and_verifies_the_ownership_credential(
@@ -277,6 +296,21 @@ def test_register_lists_and_verifies_the_ownership_credential(
     )
     assert code == 65
     assert again["code"] == "item.already-registered"
+
+
+def test_register_refuses_a_credential_issued_to_a_did_the_wallet_lacks(
+    registry, wallet_with_brand_credential, capsys
+):
+    code, refused = run(
+        capsys,
+        *("item", "register", "--registry", registry.url),
+        *("--credential", "tv-elsewhere", "--as", "alice"),
+    )
+
+    assert code == 65
+    assert refused["code"] == "cli.holder-key-missing"
+    with Session(registry.engine) as db:
+        assert crud.count_items(session=db) == 0
 
 
 def test_registry_problems_are_shown_with_their_code(registry, capsys, tmp_path):
