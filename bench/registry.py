@@ -9,8 +9,10 @@ limit per phase:
 
 - ``GET /healthz``: the framework's own ceiling on this machine (same app, same
   middlewares, one thread-pool hop, no work);
-- ``POST /v1/items``: registrations (brand credential verified, trust, schema,
-  keyed hash, one transaction, two credentials signed);
+- ``POST /v1/items``: registrations (the owner's presentation of a brand credential
+  issued to the owner's DID, presentation and credential verified, nonce consumed,
+  trust, schema, keyed hash, one transaction, two credentials signed; the nonces
+  are fetched and the presentations signed before the phase);
 - ``GET /v1/items/{id}``: ownership lookups by the owner (token checked, one select).
 
 Target (issue 7): lookups ≥ 80 % of the trivial endpoint's rate. PostgreSQL is
@@ -248,7 +250,7 @@ def running_registry(database_url: str, folder: Path, brand_did: str) -> Iterato
 
 
 def _brand_credentials(
-    brand: PrivateKey, count: int, prefix: str
+    brand: PrivateKey, count: int, prefix: str, *, subject: str
 ) -> list[dict[str, Any]]:
     did, method = _did(brand)
     documents = []
@@ -261,7 +263,7 @@ def _brand_credentials(
             "type": ["VerifiableCredential", "ItemIdentityCredential"],
             "issuer": did,
             "credentialSubject": {
-                "id": did,
+                "id": subject,
                 "type": "IndividualProduct",
                 "name": "Trekking bike",
                 "gtin": GTIN,
@@ -294,25 +296,45 @@ def _token(client: httpx.Client, owner: PrivateKey) -> str:
     return str(answer.json()["access_token"])
 
 
+def _presented(
+    client: httpx.Client, token: str, owner: PrivateKey, credential: dict[str, Any]
+) -> dict[str, Any]:
+    """A registration body: the credential presented by the owner (its subject),
+    bound to a fresh registry nonce and the registry's DID."""
+    did, method = _did(owner)
+    issued = client.post(
+        "/v1/items/nonce", headers={"Authorization": f"Bearer {token}"}
+    )
+    issued.raise_for_status()
+    nonce = issued.json()["nonce"]
+    presentation = sign_presentation(
+        create_presentation([credential], holder=did),
+        key=owner,
+        verification_method=method,
+        challenge=nonce,
+        domain=issued.json()["audience"],
+    )
+    return {"presentation": presentation, "nonce": nonce}
+
+
 def bench_store(
     label: str, database_url: str, folder: Path, args: argparse.Namespace
 ) -> list[Phase]:
     brand, owner = _key(41), _key(7)
     brand_did, _ = _did(brand)
-    credentials = _brand_credentials(brand, args.registrations, label)
+    credentials = _brand_credentials(
+        brand, args.registrations, label, subject=_did(owner)[0]
+    )
     with running_registry(database_url, folder, brand_did) as base:
         limits = httpx.Limits(max_connections=args.threads * 2)
         with httpx.Client(base_url=base, limits=limits, timeout=30.0) as client:
             token = _token(client, owner)
             headers = {"Authorization": f"Bearer {token}"}
             registered: list[str] = []
+            bodies = [_presented(client, token, owner, c) for c in credentials]
 
             def register(index: int) -> httpx.Response:
-                response = client.post(
-                    "/v1/items",
-                    json={"credential": credentials[index]},
-                    headers=headers,
-                )
+                response = client.post("/v1/items", json=bodies[index], headers=headers)
                 if response.status_code == 201:
                     registered.append(response.json()["item"]["id"])
                 return response
