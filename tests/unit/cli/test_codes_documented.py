@@ -18,3 +18,13 @@ def test_every_cli_code_is_documented() -> None:
     )
     assert used
     assert used <= documented, sorted(used - documented)
+
+
+def test_each_cli_code_has_one_row() -> None:
+    rows = re.findall(
+        r"^\| `(cli\.[a-z0-9-]+)` \|",
+        (ROOT / "specs/problems.md").read_text(encoding="utf-8"),
+        flags=re.MULTILINE,
+    )
+    assert rows
+    assert sorted(code for code in set(rows) if rows.count(code) > 1) == []
