@@ -1037,8 +1037,8 @@ def main() -> None:
         )
     else:
         out.heading(
-            "Done: every step above ran the real commands and was verified "
-            "(the notes marked … are parts not available yet)."
+            f"Done: all {len(report.passed())} steps above ran the real commands "
+            "and were verified."
         )
 
 
