@@ -70,7 +70,9 @@ class Output:
         for name in names:
             table.add_column(name, overflow="fold")
         for row in rows:
-            table.add_row(*(str(row.get(name, "")) for name in names))
+            table.add_row(
+                *("" if row.get(name) is None else str(row[name]) for name in names)
+            )
         if rows:
             self._out.print(table)
         else:

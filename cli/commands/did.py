@@ -59,14 +59,18 @@ def create(
 def list_dids(
     json_output: JsonOption = False, passphrase_file: PassphraseFileOption = None
 ) -> None:
-    """List the DIDs in the wallet."""
+    """List the DIDs in the wallet (an item's own DID names its item)."""
     output = Output(as_json=json_output)
     cfg = settings()
     with open_wallet(output, cfg, passphrase_file) as wallet:
-        rows = [record.to_dict() for record in wallet.list_dids()]
+        items = {item.did: item.local_id for item in wallet.list_items()}
+        rows = [
+            {**record.to_dict(), "item": items.get(record.did)}
+            for record in wallet.list_dids()
+        ]
     output.table(
         rows,
-        columns=("alias", "did", "method", "algorithm", "created"),
+        columns=("alias", "did", "method", "algorithm", "created", "item"),
         title="DIDs",
         key="dids",
     )

@@ -205,3 +205,17 @@ def test_human_output_shows_a_problem_table(owner, capsys):
     captured = capsys.readouterr()
     assert "row-length" in captured.out
     assert "import.row-invalid" in captured.err
+
+
+def test_did_list_names_the_item_of_each_item_did(owner, capsys):
+    code, imported = run(capsys, "item", "import", fixture(), "--currency", "EUR")
+    assert code == 0, imported
+    code, items = run(capsys, "item", "list")
+    assert code == 0, items
+    by_did = {item["did"]: item["id"] for item in items["items"]}
+
+    code, listing = run(capsys, "did", "list")
+    assert code == 0, listing
+    rows = {row["did"]: row["item"] for row in listing["dids"]}
+    assert rows[owner] is None
+    assert {did: item for did, item in rows.items() if item is not None} == by_did
