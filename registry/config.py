@@ -6,6 +6,7 @@ there on first start. Settings are validated once, at start; a bad one is a
 ``ConfigurationError`` (exit 78 from the command line).
 """
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     vcapi_open_issue: bool = False
     # did:web resolution of clients may reach loopback hosts (development only).
     allow_loopback: bool = False
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (comma-separated IP addresses or networks, e.g. "10.0.0.7,192.168.0.0/24").
+    # Empty (the default): none; the client is the peer, as the rate limit sees it.
+    trusted_proxies: str = ""
     # HTTPS: serve with this certificate and key (PEM) when both are set.
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -111,6 +116,27 @@ class Settings(BaseSettings):
                 f"unsupported database {backend!r}: use SQLite or PostgreSQL"
             )
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for entry in value.split(","):
+            entry = entry.strip()
+            if not entry:
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    "each trusted proxy is an IP address or network (CIDR)"
+                ) from exc
+        return value
+
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies, one address or network each."""
+        return [
+            entry.strip() for entry in self.trusted_proxies.split(",") if entry.strip()
+        ]
 
     @field_validator("log_level")
     @classmethod

@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from registry import __doc__ as package_doc
 from registry.config import Settings
@@ -251,6 +252,12 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    proxies = settings.trusted_proxy_list()
+    if proxies:
+        # Outermost: the client address every layer sees (the rate limit's key, the
+        # access log) is the one a trusted proxy forwarded, never a header from
+        # anyone else.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

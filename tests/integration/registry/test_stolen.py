@@ -312,3 +312,65 @@ def test_registry_client_drives_the_stolen_flow(
     with pytest.raises(RegistryProblem) as raised:
         calls.mark_recovered(owner_token, item_id)
     assert raised.value.code == "report.state-invalid"
+
+
+def _bucket_keys(engine: Any) -> list[str]:
+    with Session(engine) as session:
+        return sorted(session.exec(select(RateLimitBucket.key)).all())
+
+
+def _pseudonym(app: Any, address: str) -> str:
+    return bucket_key(app.state.serial_key.pseudonym("rate-limit", address))
+
+
+@pytest.mark.parametrize("peer", ["10.0.0.7", "192.168.0.9"])
+def test_a_trusted_proxy_forwards_the_client_address(
+    make_app, registry_engine, identity, clock, peer
+):
+    app = build_app(
+        make_app,
+        registry_engine,
+        identity,
+        clock,
+        trusted_proxies="10.0.0.7, 192.168.0.0/24",
+    )
+    with TestClient(
+        app, base_url="http://127.0.0.1", client=(peer, 40000)
+    ) as behind_proxy:
+        response = behind_proxy.post(
+            "/v1/stolen-check",
+            json={"gtin": GTIN, "serial": "X1"},
+            headers={"X-Forwarded-For": "198.51.100.23"},
+        )
+    assert response.status_code == 200
+    assert _bucket_keys(registry_engine) == [_pseudonym(app, "198.51.100.23")]
+
+
+def test_a_forwarded_address_from_anyone_else_is_ignored(
+    make_app, registry_engine, identity, clock
+):
+    app = build_app(
+        make_app, registry_engine, identity, clock, trusted_proxies="10.0.0.7"
+    )
+    with TestClient(
+        app, base_url="http://127.0.0.1", client=("203.0.113.5", 40000)
+    ) as direct:
+        response = direct.post(
+            "/v1/stolen-check",
+            json={"gtin": GTIN, "serial": "X1"},
+            headers={"X-Forwarded-For": "198.51.100.23"},
+        )
+    assert response.status_code == 200
+    assert _bucket_keys(registry_engine) == [_pseudonym(app, "203.0.113.5")]
+
+
+def test_without_trusted_proxies_the_peer_is_the_client(app, registry_engine):
+    with TestClient(
+        app, base_url="http://127.0.0.1", client=("10.0.0.7", 40000)
+    ) as peer:
+        peer.post(
+            "/v1/stolen-check",
+            json={"gtin": GTIN, "serial": "X1"},
+            headers={"X-Forwarded-For": "198.51.100.23"},
+        )
+    assert _bucket_keys(registry_engine) == [_pseudonym(app, "10.0.0.7")]

@@ -40,6 +40,7 @@ def test_reads_prefixed_environment(monkeypatch):
         ("LOG_LEVEL", "chatty"),
         ("PROBLEM_BASE_URI", "relative/"),
         ("TLS_CERT_FILE", "/only/cert.pem"),
+        ("TRUSTED_PROXIES", "10.0.0.7,proxy.example"),
     ],
 )
 def test_bad_setting_is_a_configuration_error(monkeypatch, name, value):
@@ -54,3 +55,12 @@ def test_secret_never_shows(monkeypatch):
     monkeypatch.setenv("REGISTRY_TLS_KEY_PASSWORD", "hunter2")
     settings = Settings()
     assert "hunter2" not in repr(settings)
+
+
+def test_trusted_proxies_are_a_list_of_addresses_and_networks(monkeypatch):
+    monkeypatch.setenv("REGISTRY_TRUSTED_PROXIES", " 10.0.0.7, 192.168.0.0/24,,::1 ")
+    assert load_settings().trusted_proxy_list() == [
+        "10.0.0.7",
+        "192.168.0.0/24",
+        "::1",
+    ]
