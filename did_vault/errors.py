@@ -112,6 +112,8 @@ The tree (codes in brackets; every code is documented in ``specs/problems.md``):
     ├── OpeningMismatchError                   [log.opening-invalid]
     ├── CheckpointTimeMissingError             [log.time-missing]
     ├── RegisteredTooLateError                 [log.registered-too-late]
+    ├── InsufficientWitnessesError             [log.witnesses-insufficient]
+    ├── CheckpointMismatchError                [log.checkpoint-mismatch]
     └── InvalidSignatureError
         └── CheckpointSignatureError           [log.signature-invalid]
 
@@ -815,3 +817,18 @@ class RegisteredTooLateError(VerificationError):
 
     code = "log.registered-too-late"
     title = "Not registered before the deadline"
+
+
+class InsufficientWitnessesError(VerificationError):
+    """Fewer trusted witnesses than required cosigned the checkpoint before the
+    deadline (none at all, only later, or only keys the verifier does not trust)."""
+
+    code = "log.witnesses-insufficient"
+    title = "Too few witnesses vouch for the time"
+
+
+class CheckpointMismatchError(VerificationError):
+    """A note offered in place of a receipt's checkpoint is of another tree size."""
+
+    code = "log.checkpoint-mismatch"
+    title = "Not the receipt's checkpoint"

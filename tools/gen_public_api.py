@@ -122,6 +122,7 @@ SOURCES: dict[str, list[str] | None] = {
         "make_receipt",
         "nodes_for_append",
         "parse_checkpoint",
+        "refresh_receipt",
         "root_at",
         "root_hash",
         "sign_checkpoint",

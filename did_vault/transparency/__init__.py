@@ -48,6 +48,7 @@ from did_vault.transparency.receipt import (
     check_consistency,
     check_registered_before,
     make_receipt,
+    refresh_receipt,
     verify_receipt,
 )
 
@@ -80,6 +81,7 @@ __all__ = [
     "nodes_for_append",
     "parse_checkpoint",
     "parse_note",
+    "refresh_receipt",
     "root_at",
     "root_from_inclusion_proof",
     "root_hash",

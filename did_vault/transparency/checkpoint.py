@@ -290,6 +290,7 @@ class Cosignature:
     timestamp: int  # POSIX seconds
     by_log: bool  # True: a log key; False: a witness key
     line: str = field(default="", compare=False)  # the signature line carrying it
+    key: NoteKey | None = field(default=None, compare=False, repr=False)  # verifier
 
     @property
     def time(self) -> datetime:
@@ -509,7 +510,9 @@ def verify_note(
                 "cosignature time out of range", key=key.name
             )
         _verify(key, sig.signature[8:], _cosigned_message(parsed.text, timestamp))
-        cosignatures.append(Cosignature(key.name, timestamp, is_log, sig.to_line()))
+        cosignatures.append(
+            Cosignature(key.name, timestamp, is_log, sig.to_line(), key)
+        )
     if not signers:
         raise UntrustedCheckpointError("no signature by a known log key")
     return VerifiedNote(parsed.text, tuple(signers), tuple(cosignatures))

@@ -10,7 +10,14 @@ leaf is.
 "Registered before T" (the insurer's check, :func:`check_registered_before`): the
 receipt verifies, the opening matches, and the checkpoint carries a verified
 ``cosignature/v1`` time — by the registry key or a trusted witness — earlier than T.
-A cosignature states that the tree existed at its time, so the leaf did too.
+A cosignature states that the tree existed at its time, so the leaf did too. An
+insurer who does not want to take the registry's word for the time requires
+witnesses: then at least that many trusted witnesses' cosignatures must be before T.
+
+A receipt is built when the event is logged, before any witness has seen its
+checkpoint. :func:`refresh_receipt` later puts in a note of the *same* checkpoint
+(origin, size, root) that carries more signatures, such as witness cosignatures the
+registry collected since; the inclusion proof stays valid.
 
 JSON form (members in camelCase, byte strings in standard base64 like the
 checkpoint's root hash)::
@@ -30,7 +37,9 @@ from datetime import datetime
 from typing import Any, Self
 
 from did_vault.errors import (
+    CheckpointMismatchError,
     CheckpointTimeMissingError,
+    InsufficientWitnessesError,
     LogForkError,
     LogOriginMismatchError,
     LogProofError,
@@ -40,8 +49,11 @@ from did_vault.errors import (
     RegisteredTooLateError,
 )
 from did_vault.transparency.checkpoint import (
+    MAX_SIGNATURES,
     Checkpoint,
+    Cosignature,
     NoteKey,
+    SignedCheckpoint,
     VerifiedCheckpoint,
     parse_checkpoint,
     verify_checkpoint,
@@ -156,6 +168,28 @@ class VerifiedReceipt:
         """The checkpoint's earliest trusted time (None if not timestamped)."""
         return self.checkpoint.time
 
+    @property
+    def witnesses(self) -> tuple[Cosignature, ...]:
+        """The trusted witnesses' verified cosignatures, earliest first: one per
+        witness public key (its earliest), the registry's own never among them."""
+        earliest: dict[bytes | str, Cosignature] = {}
+        for cosignature in self.checkpoint.cosignatures:
+            if cosignature.by_log:
+                continue
+            key = cosignature.key
+            witness = cosignature.name if key is None else key.public_key.raw
+            kept = earliest.get(witness)
+            if kept is None or cosignature.timestamp < kept.timestamp:
+                earliest[witness] = cosignature
+        return tuple(sorted(earliest.values(), key=lambda c: c.timestamp))
+
+    def witnessed_before(self, deadline: datetime) -> tuple[Cosignature, ...]:
+        """The witnesses (as :attr:`witnesses`) whose cosignature is before
+        ``deadline``, earliest first."""
+        if deadline.tzinfo is None:
+            raise ValueError("deadline must be timezone-aware")
+        return tuple(c for c in self.witnesses if c.time < deadline)
+
 
 def make_receipt(
     store: NodeStore,
@@ -213,28 +247,61 @@ def verify_receipt(
     return VerifiedReceipt(receipt.leaf_index, verified, event)
 
 
+def _required_witnesses(
+    required: int | None,
+    *,
+    registry_keys: Sequence[NoteKey],
+    witness_keys: Sequence[NoteKey],
+) -> int:
+    """How many witnesses must vouch: ``required``, or 1 when witness keys are given."""
+    witnesses = {key.public_key.raw for key in witness_keys}
+    if required is None:
+        required = 1 if witnesses else 0
+    if isinstance(required, bool) or not isinstance(required, int):
+        raise TypeError("required_witnesses is an integer")
+    if required < 0:
+        raise ValueError("required_witnesses is not negative")
+    if required > len(witnesses):
+        raise ValueError("more witnesses required than trusted witness keys given")
+    if required and witnesses & {key.public_key.raw for key in registry_keys}:
+        raise ValueError("a witness key is the registry's own key")
+    return required
+
+
 def check_registered_before(
     receipt: Receipt,
     deadline: datetime,
     *,
     registry_keys: Sequence[NoteKey],
     witness_keys: Sequence[NoteKey] = (),
+    required_witnesses: int | None = None,
     opening: Opening | None = None,
 ) -> VerifiedReceipt:
     """The insurer's check: this event was in the log strictly before ``deadline``.
 
-    Needs an opening (argument or in the receipt) and a verified timestamped
-    cosignature on the checkpoint, by the registry or a trusted witness; the
-    earliest such time must be before the deadline.
+    Needs an opening (argument or in the receipt). Without witness keys (or with
+    ``required_witnesses=0``) the checkpoint needs a verified timestamped
+    cosignature, by the registry or a trusted witness, and the earliest such time
+    must be before the deadline. With witness keys, ``required_witnesses``
+    (default 1) distinct trusted witnesses must have cosigned the checkpoint before
+    the deadline; the registry's own time then does not count.
 
     Raises:
-        everything ``verify_receipt`` raises, and
+        everything ``verify_receipt`` raises (a forged cosignature by a trusted
+            witness is ``CheckpointSignatureError``), and
         OpeningMismatchError: no opening to check.
         CheckpointTimeMissingError: no verified timestamp on the checkpoint.
         RegisteredTooLateError: the earliest trusted time is not before ``deadline``.
+        InsufficientWitnessesError: fewer trusted witnesses than required cosigned
+            the checkpoint before ``deadline``.
+        ValueError: a naive deadline; more witnesses required than keys given, or
+            a witness key that is the registry's.
     """
     if deadline.tzinfo is None:
         raise ValueError("deadline must be timezone-aware")
+    required = _required_witnesses(
+        required_witnesses, registry_keys=registry_keys, witness_keys=witness_keys
+    )
     verified = verify_receipt(
         receipt,
         registry_keys=registry_keys,
@@ -243,6 +310,18 @@ def check_registered_before(
     )
     if verified.event is None:
         raise OpeningMismatchError("the check needs the opening of the event")
+    if required:
+        vouching = verified.witnessed_before(deadline)
+        if len(vouching) < required:
+            raise InsufficientWitnessesError(
+                "fewer trusted witnesses than required cosigned the checkpoint"
+                " before the deadline",
+                required=required,
+                witnessed_before=len(vouching),
+                cosigned=len(verified.witnesses),
+                deadline=int(deadline.timestamp()),
+            )
+        return verified
     time = verified.time
     if time is None:
         raise CheckpointTimeMissingError("the checkpoint carries no trusted time")
@@ -253,6 +332,75 @@ def check_registered_before(
             deadline=int(deadline.timestamp()),
         )
     return verified
+
+
+def refresh_receipt(
+    receipt: Receipt,
+    note: str | bytes,
+    *,
+    registry_keys: Sequence[NoteKey],
+    witness_keys: Sequence[NoteKey] = (),
+) -> Receipt:
+    """The receipt with ``note``'s signatures added to its checkpoint.
+
+    ``note`` must be a note of the receipt's own checkpoint (same origin, tree
+    size and root hash), signed by a registry key, typically fetched later from
+    the registry with the witnesses' cosignatures it collected since. Every
+    signature line of the receipt's note is kept (a line by the same key name and
+    ID as one in ``note`` is taken from ``note``), so nothing is lost if the
+    registry stopped serving a witness; the inclusion proof and opening stay as
+    they are, since the tree is the same. Both notes are verified with
+    ``registry_keys`` (and ``witness_keys``, so a forged line of a trusted witness
+    is refused here rather than kept). The result equals ``receipt`` when ``note``
+    adds nothing.
+
+    Raises:
+        MalformedCheckpointError: either note is not a checkpoint note.
+        UntrustedCheckpointError, CheckpointSignatureError: either note's
+            signatures (no registry signature, or a known key's that fails).
+        LogOriginMismatchError: ``note`` is of another log.
+        CheckpointMismatchError: ``note`` is of another tree size.
+        LogForkError: ``note`` is signed by the registry for the same size with
+            another root (two signed views of one tree size).
+    """
+
+    def verified(text: str | bytes) -> Checkpoint:
+        return verify_checkpoint(
+            text, verifier_keys=registry_keys, witness_keys=witness_keys
+        ).checkpoint
+
+    old, new = verified(receipt.checkpoint), verified(note)
+    if new.origin != old.origin:
+        raise LogOriginMismatchError("the note is of another log than the receipt")
+    if new.tree_size != old.tree_size:
+        raise CheckpointMismatchError(
+            "the note is of another tree size than the receipt's checkpoint",
+            receipt_size=old.tree_size,
+            note_size=new.tree_size,
+        )
+    if new.root_hash != old.root_hash:
+        raise LogForkError(
+            "the registry signed two roots for one tree size",
+            tree_size=old.tree_size,
+        )
+    fresh = parse_checkpoint(note).signatures
+    held = parse_checkpoint(receipt.checkpoint).signatures
+    seen = {(sig.name, sig.key_id) for sig in fresh}
+    kept = [sig for sig in held if (sig.name, sig.key_id) not in seen]
+    # The fresh note's lines first (the registry's own among them), then those
+    # only the kept note had, within the signed-note limit.
+    signatures = (*fresh, *kept)[:MAX_SIGNATURES]
+    if {sig.to_line() for sig in signatures} <= {sig.to_line() for sig in held}:
+        return receipt  # nothing new
+    merged = SignedCheckpoint(new, signatures).to_note()
+    verified(merged)
+    return Receipt(
+        receipt.leaf_index,
+        receipt.leaf_data,
+        merged,
+        receipt.inclusion_proof,
+        receipt.opening,
+    )
 
 
 def check_consistency(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:

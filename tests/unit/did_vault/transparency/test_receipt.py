@@ -6,12 +6,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from did_vault.errors import (
+    CheckpointMismatchError,
+    CheckpointSignatureError,
     CheckpointTimeMissingError,
+    InsufficientWitnessesError,
     LogForkError,
     LogOriginMismatchError,
     LogProofError,
     LogRangeError,
     LogRollbackError,
+    MalformedCheckpointError,
     MalformedReceiptError,
     OpeningMismatchError,
     RegisteredTooLateError,
@@ -37,6 +41,7 @@ from did_vault.transparency.receipt import (
     check_consistency,
     check_registered_before,
     make_receipt,
+    refresh_receipt,
     verify_receipt,
 )
 
@@ -301,3 +306,244 @@ def test_receipt_constructor_validates(now: datetime) -> None:
         Receipt(0, "data", "", ())  # type: ignore[arg-type]
     assert Receipt(0, b"", "", [b"x"]).inclusion_proof == (b"x",)  # type: ignore[arg-type]
     assert now.tzinfo is UTC
+
+
+# --- witnessed receipts: refreshing the checkpoint, requiring witnesses ---------------
+
+WITNESS = "witness.example/w1"
+OTHER_WITNESS = "witness.example/w2"
+
+
+@pytest.fixture
+def witness_key() -> PrivateKey:
+    return PrivateKey(KeyAlgorithm.ED25519, b"\x03" * 32)
+
+
+@pytest.fixture
+def witness(witness_key: PrivateKey) -> NoteKey:
+    return NoteKey(WITNESS, witness_key.public_key)
+
+
+def _lines(note: str) -> list[str]:
+    return [sig.to_line() for sig in parse_checkpoint(note).signatures]
+
+
+def _forged(note: str) -> str:
+    """``note`` with its last signature line's last byte flipped."""
+    parsed = parse_checkpoint(note)
+    *rest, last = parsed.signatures
+    blob = bytearray(last.signature)
+    blob[-1] ^= 1
+    line = type(last)(last.name, last.key_id, bytes(blob))
+    return type(parsed)(parsed.checkpoint, (*rest, line)).to_note()
+
+
+def test_refresh_receipt_takes_the_witnesses_cosignatures_of_the_same_checkpoint(
+    log: Log, keys: list[NoteKey], now: datetime, witness_key: PrivateKey, witness
+) -> None:
+    note = log.checkpoint(now)
+    receipt = log.receipt(4, note)
+    cosigned = cosign_checkpoint(
+        note, witness_key, name=WITNESS, now=now + timedelta(minutes=1)
+    )
+
+    refreshed = refresh_receipt(receipt, cosigned, registry_keys=keys)
+
+    assert refreshed.checkpoint == cosigned
+    assert (refreshed.leaf_index, refreshed.leaf_data) == (4, receipt.leaf_data)
+    assert refreshed.inclusion_proof == receipt.inclusion_proof
+    assert refreshed.opening == receipt.opening
+    verified = verify_receipt(refreshed, registry_keys=keys, witness_keys=[witness])
+    assert [c.name for c in verified.witnesses] == [WITNESS]
+    assert verified.event == EVENTS[4]
+    # nothing new: the receipt comes back as it was
+    assert refresh_receipt(receipt, note, registry_keys=keys) is receipt
+    assert refresh_receipt(refreshed, cosigned, registry_keys=keys) is refreshed
+
+
+def test_refresh_receipt_keeps_lines_the_new_note_lacks(
+    log: Log, keys: list[NoteKey], now: datetime, witness_key: PrivateKey
+) -> None:
+    note = log.checkpoint(now)
+    other_key = PrivateKey(KeyAlgorithm.ED25519, b"\x04" * 32)
+    first = cosign_checkpoint(note, witness_key, name=WITNESS, now=now)
+    second = cosign_checkpoint(note, other_key, name=OTHER_WITNESS, now=now)
+    receipt = refresh_receipt(log.receipt(0, note), first, registry_keys=keys)
+
+    refreshed = refresh_receipt(receipt, second, registry_keys=keys)
+
+    assert set(_lines(refreshed.checkpoint)) == set(_lines(first)) | set(_lines(second))
+    assert len(_lines(refreshed.checkpoint)) == 4
+    verify_receipt(refreshed, registry_keys=keys)
+
+
+def test_refresh_receipt_refuses_a_note_of_another_checkpoint(
+    log: Log, keys: list[NoteKey], key: PrivateKey, now: datetime
+) -> None:
+    note = log.checkpoint(now)
+    receipt = log.receipt(2, note)
+    body = parse_checkpoint(note).checkpoint
+    other_size = log.checkpoint(now, size=5)
+    other_root = sign_checkpoint(Checkpoint(ORIGIN, body.tree_size, bytes(32)), key)
+    other_log = sign_checkpoint(
+        Checkpoint("other.example/log", body.tree_size, body.root_hash), key
+    )
+    other_keys = [*keys, NoteKey("other.example/log", key.public_key)]
+
+    for wrong, error, code in (
+        (other_size, CheckpointMismatchError, "log.checkpoint-mismatch"),
+        (other_root, LogForkError, "log.fork"),
+    ):
+        with pytest.raises(error) as caught:
+            refresh_receipt(receipt, wrong, registry_keys=keys)
+        assert caught.value.code == code
+    with pytest.raises(LogOriginMismatchError):
+        refresh_receipt(receipt, other_log, registry_keys=other_keys)
+
+
+def test_refresh_receipt_refuses_a_note_the_registry_did_not_sign(
+    log: Log, keys: list[NoteKey], now: datetime, witness_key: PrivateKey, witness
+) -> None:
+    note = log.checkpoint(now)
+    receipt = log.receipt(2, note)
+    stranger = PrivateKey(KeyAlgorithm.ED25519, b"\x05" * 32)
+    body = parse_checkpoint(note).checkpoint
+    by_stranger = sign_checkpoint(body, stranger, now=now)
+    cosigned = cosign_checkpoint(note, witness_key, name=WITNESS, now=now)
+
+    with pytest.raises(UntrustedCheckpointError):
+        refresh_receipt(receipt, by_stranger, registry_keys=keys)
+    with pytest.raises(CheckpointSignatureError):
+        refresh_receipt(receipt, _forged(note), registry_keys=keys)
+    with pytest.raises(CheckpointSignatureError):  # a trusted witness's forged line
+        refresh_receipt(
+            receipt, _forged(cosigned), registry_keys=keys, witness_keys=[witness]
+        )
+    with pytest.raises(MalformedCheckpointError):
+        refresh_receipt(receipt, "not a note\n", registry_keys=keys)
+
+
+def test_a_required_witness_before_the_deadline_passes(
+    log: Log, keys: list[NoteKey], now: datetime, witness_key: PrivateKey, witness
+) -> None:
+    witnessed = now + timedelta(minutes=2)
+    note = cosign_checkpoint(log.checkpoint(now), witness_key, name=WITNESS, now=now)
+    note = cosign_checkpoint(note, witness_key, name=WITNESS, now=witnessed)
+    receipt = log.receipt(1, note)
+    deadline = witnessed + timedelta(seconds=1)
+
+    verified = check_registered_before(
+        receipt, deadline, registry_keys=keys, witness_keys=[witness]
+    )
+
+    assert [(c.name, c.time) for c in verified.witnessed_before(deadline)] == [
+        (WITNESS, witnessed)
+    ]
+    assert verified.witnesses[0].key == witness
+    assert verified.event == EVENTS[1]
+    # explicitly none required: today's rule, the registry's time counts
+    check_registered_before(
+        receipt,
+        now + timedelta(seconds=1),
+        registry_keys=keys,
+        witness_keys=[witness],
+        required_witnesses=0,
+    )
+
+
+def test_a_required_witness_missing_late_untrusted_or_forged_fails(
+    log: Log, keys: list[NoteKey], now: datetime, witness_key: PrivateKey, witness
+) -> None:
+    deadline = now + timedelta(days=1)
+    note = log.checkpoint(now)  # the registry's own time is early enough
+    stranger = PrivateKey(KeyAlgorithm.ED25519, b"\x05" * 32)
+    cases = {
+        "none": note,
+        "after": cosign_checkpoint(
+            note, witness_key, name=WITNESS, now=deadline + timedelta(seconds=1)
+        ),
+        "at": cosign_checkpoint(note, witness_key, name=WITNESS, now=deadline),
+        "untrusted": cosign_checkpoint(
+            note, stranger, name="stranger.example", now=now
+        ),
+        "impostor": cosign_checkpoint(note, stranger, name=WITNESS, now=now),
+    }
+    for case, cosigned in cases.items():
+        receipt = log.receipt(1, cosigned)
+        check_registered_before(receipt, deadline, registry_keys=keys)  # as today
+        with pytest.raises(InsufficientWitnessesError) as caught:
+            check_registered_before(
+                receipt, deadline, registry_keys=keys, witness_keys=[witness]
+            )
+        assert caught.value.code == "log.witnesses-insufficient", case
+        assert caught.value.context["witnessed_before"] == 0
+    forged = log.receipt(
+        1, _forged(cosign_checkpoint(note, witness_key, name=WITNESS, now=now))
+    )
+    with pytest.raises(CheckpointSignatureError) as caught_forged:
+        check_registered_before(
+            forged, deadline, registry_keys=keys, witness_keys=[witness]
+        )
+    assert caught_forged.value.code == "log.signature-invalid"
+
+
+def test_required_witnesses_counts_distinct_witness_keys(
+    log: Log, keys: list[NoteKey], now: datetime, witness_key: PrivateKey, witness
+) -> None:
+    other_key = PrivateKey(KeyAlgorithm.ED25519, b"\x04" * 32)
+    other = NoteKey(OTHER_WITNESS, other_key.public_key)
+    # the same witness key under a second name is still one witness
+    alias = NoteKey("alias.example", witness_key.public_key)
+    deadline = now + timedelta(days=1)
+    one = cosign_checkpoint(log.checkpoint(now), witness_key, name=WITNESS, now=now)
+    one = cosign_checkpoint(one, witness_key, name=alias.name, now=now)
+    both = cosign_checkpoint(one, other_key, name=OTHER_WITNESS, now=now)
+    trusted = [witness, alias, other]
+
+    with pytest.raises(InsufficientWitnessesError) as caught:
+        check_registered_before(
+            log.receipt(0, one),
+            deadline,
+            registry_keys=keys,
+            witness_keys=trusted,
+            required_witnesses=2,
+        )
+    assert caught.value.context == {
+        "required": 2,
+        "witnessed_before": 1,
+        "cosigned": 1,
+        "deadline": int(deadline.timestamp()),
+    }
+    verified = check_registered_before(
+        log.receipt(0, both),
+        deadline,
+        registry_keys=keys,
+        witness_keys=trusted,
+        required_witnesses=2,
+    )
+    assert len(verified.witnesses) == 2
+    assert {c.key.public_key for c in verified.witnesses if c.key} == {
+        witness_key.public_key,
+        other_key.public_key,
+    }
+
+
+def test_required_witnesses_refuses_impossible_requirements(
+    log: Log, keys: list[NoteKey], key: PrivateKey, now: datetime, witness
+) -> None:
+    receipt = log.receipt(0, log.checkpoint(now))
+    later = now + timedelta(days=1)
+    for witness_keys, required in (([], 1), ([witness], 2), ([witness], -1)):
+        with pytest.raises(ValueError, match="witness"):
+            check_registered_before(
+                receipt,
+                later,
+                registry_keys=keys,
+                witness_keys=witness_keys,
+                required_witnesses=required,
+            )
+    registry_as_witness = NoteKey("witness.example/self", key.public_key)
+    with pytest.raises(ValueError, match="registry"):
+        check_registered_before(
+            receipt, later, registry_keys=keys, witness_keys=[registry_as_witness]
+        )
