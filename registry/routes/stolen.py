@@ -138,7 +138,7 @@ def confirm_stolen(
 @router.post(
     "/{item_id}/recovered",
     response_model=ItemStatePublic,
-    responses=problem_responses(*_CHANGE, validation=False),
+    responses=problem_responses(*_CHANGE),
     summary="The owner or a trusted confirmer marks the item recovered",
 )
 def mark_recovered(

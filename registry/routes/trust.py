@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from did_vault import InvalidDIDError
 from registry import trust
@@ -28,6 +28,9 @@ from registry.routes import API_PREFIX
 router = APIRouter(prefix=f"{API_PREFIX}/trust", tags=["trust"])
 
 _AUTH_ERRORS = (AuthRequiredError, TokenInvalidError, TokenExpiredError, ForbiddenError)
+# Entry ids are the table's integer key: an id the column cannot hold is a malformed
+# request, not a database error.
+EntryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get(
@@ -76,7 +79,7 @@ def add_trust_entry(
     summary="Remove a trust entry (operators only)",
 )
 def remove_trust_entry(
-    entry_id: int, _operator: OperatorDep, session: SessionDep
+    entry_id: EntryId, _operator: OperatorDep, session: SessionDep
 ) -> Response:
     trust.remove_entry(session=session, entry_id=entry_id)
     session.commit()

@@ -222,6 +222,21 @@ def test_recovered_when_nothing_is_reported_is_a_state_conflict(
     )
 
 
+@pytest.mark.parametrize("action", ["missing", "stolen", "recovered"])
+def test_a_malformed_item_id_is_a_documented_request_problem(
+    client, app, owner_token, assert_problem, action
+):
+    # Found by the API fuzzer: /recovered answered an undocumented 400.
+    response = client.post(
+        f"/v1/items/not%20an%20id/{action}",
+        json={},
+        headers=bearer(owner_token, **{"If-Match": "*"}),
+    )
+    assert_problem(response, status=400, code="request.invalid")
+    documented = app.openapi()["paths"][f"/v1/items/{{item_id}}/{action}"]["post"]
+    assert "400" in documented["responses"]
+
+
 def test_changes_need_a_current_etag(client, owner_token, registered, assert_problem):
     item_id = registered["item"]["id"]
     old = _etag(client, owner_token, item_id)

@@ -115,6 +115,20 @@ def test_removing_unknown_entry_is_not_found(client, operator_token, assert_prob
     assert_problem(response, status=404, code="trust.not-found")
 
 
+@pytest.mark.parametrize("entry_id", [2**31, 2**63, 10**30, 0, -1])
+def test_removing_an_entry_id_outside_the_column_is_a_request_problem(
+    client, operator_token, registry_engine, assert_problem, entry_id
+):
+    # Found by the API fuzzer: an id past the integer column answered 500
+    # (SQLite OverflowError; PostgreSQL "integer out of range").
+    before = _entries(registry_engine)
+    response = client.delete(
+        f"/v1/trust/{entry_id}", headers={"Authorization": f"Bearer {operator_token}"}
+    )
+    assert_problem(response, status=400, code="request.invalid")
+    assert _entries(registry_engine) == before
+
+
 def test_trust_questions(registry_engine):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with Session(registry_engine) as session:
