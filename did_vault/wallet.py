@@ -878,6 +878,55 @@ class Wallet:
         self._credentials = [*self._credentials, stored]
         return stored
 
+    def replace_receipts(
+        self, receipts: Mapping[str, Mapping[str, Any]]
+    ) -> list[StoredCredential]:
+        """Replace kept log receipts, by credential local id, in one atomic write.
+
+        Each new receipt must be for the same leaf as the one it replaces (same
+        ``leafIndex``, ``leafData`` and opening): this is for a receipt whose
+        checkpoint gained signatures (``refresh_receipt``), not for another event.
+        Returns the updated credentials, in the order given.
+
+        Raises:
+            CredentialNotFoundError: a local id the wallet does not hold.
+            MalformedReceiptError: a receipt that is not one, or has no opening.
+            ValueError: a credential that keeps no receipt, or a receipt for
+                another leaf.
+            KeystoreError: the operating system refused the write (nothing changed).
+        """
+        self._check_open()
+        by_id = {stored.local_id: stored for stored in self._credentials}
+        kept: dict[str, dict[str, Any]] = {}
+        for local_id, receipt in receipts.items():
+            stored = by_id.get(local_id)
+            if stored is None:
+                raise CredentialNotFoundError(
+                    "no credential with this id in the wallet", id=str(local_id)[:256]
+                )
+            new = _receipt_json(receipt)
+            old = stored.receipt
+            if old is None or new is None:
+                raise ValueError(f"credential {local_id} keeps no receipt to replace")
+            same_leaf = ("leafIndex", "leafData", "opening")
+            if any(new[name] != old[name] for name in same_leaf):
+                raise ValueError(f"the receipt for {local_id} is for another leaf")
+            kept[local_id] = new
+        entries = [
+            {**entry, "receipt": kept[entry["id"]]} if entry["id"] in kept else entry
+            for entry in self._payload.get("credentials", [])
+        ]
+        credentials = [
+            replace(stored, receipt=kept[stored.local_id])
+            if stored.local_id in kept
+            else stored
+            for stored in self._credentials
+        ]
+        self._save({**self._payload, "credentials": entries})
+        self._credentials = credentials
+        updated = {stored.local_id: stored for stored in credentials}
+        return [updated[local_id] for local_id in kept]
+
     def list_credentials(self) -> list[StoredCredential]:
         """The held credentials, oldest first."""
         self._check_open()

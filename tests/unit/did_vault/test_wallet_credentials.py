@@ -9,12 +9,17 @@ import pytest
 from did_vault.errors import (
     AliasExistsError,
     CredentialNotFoundError,
+    KeystoreError,
     MalformedCredentialError,
     MalformedReceiptError,
 )
 from did_vault.keys import KeyAlgorithm, PrivateKey
-from did_vault.keystore import KDFParameters
-from did_vault.transparency.checkpoint import Checkpoint, sign_checkpoint
+from did_vault.keystore import KDFParameters, Keystore
+from did_vault.transparency.checkpoint import (
+    Checkpoint,
+    cosign_checkpoint,
+    sign_checkpoint,
+)
 from did_vault.transparency.commitment import commit
 from did_vault.transparency.merkle import InMemoryNodeStore, root_at
 from did_vault.transparency.receipt import make_receipt
@@ -176,3 +181,67 @@ def test_a_receipt_without_its_opening_or_malformed_is_refused(wallet: Wallet) -
         with pytest.raises(MalformedReceiptError):
             wallet.add_credential(RAW, now=NOW, receipt=bad)
     assert wallet.list_credentials() == []
+
+
+def _cosigned(receipt: dict[str, object]) -> dict[str, object]:
+    """The same receipt, its checkpoint now carrying a witness's cosignature."""
+    witness = PrivateKey(KeyAlgorithm.ED25519, b"\x03" * 32)
+    note = cosign_checkpoint(
+        str(receipt["checkpoint"]), witness, name="witness.example/w1", now=NOW
+    )
+    return {**receipt, "checkpoint": note}
+
+
+def test_replace_receipts_keeps_the_richer_receipt_across_reopening(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "w"
+    receipt = _receipt()
+    richer = _cosigned(receipt)
+    with Wallet.create(home, PASSPHRASE, kdf=KDFParameters.TESTING) as wallet:
+        wallet.add_credential(RAW, now=NOW, receipt=receipt)
+        wallet.add_credential(RAW, now=NOW, receipt=receipt)
+        updated = wallet.replace_receipts({"cred-2": richer})
+        assert [(c.local_id, c.receipt) for c in updated] == [("cred-2", richer)]
+        assert wallet.get_credential("cred-1").receipt == receipt
+    with Wallet.open(home, PASSPHRASE, kdf_floor=KDFParameters.TESTING) as wallet:
+        assert wallet.get_credential("cred-1").receipt == receipt
+        assert wallet.get_credential("cred-2").receipt == richer
+        assert wallet.get_credential("cred-2").raw == RAW
+
+
+def test_replace_receipts_refuses_another_leaf_and_changes_nothing(
+    wallet: Wallet,
+) -> None:
+    receipt = _receipt()
+    wallet.add_credential(RAW, now=NOW, receipt=receipt)
+    wallet.add_credential(RAW, now=NOW)
+    other = _receipt()  # a fresh salt: another commitment, another opening
+    unopened = {k: v for k, v in receipt.items() if k != "opening"}
+    richer = _cosigned(receipt)
+    for batch, error in (
+        ({"cred-1": richer, "cred-2": richer}, ValueError),  # cred-2 keeps none
+        ({"cred-1": other}, ValueError),
+        ({"cred-1": {**richer, "leafIndex": 1}}, ValueError),
+        ({"cred-1": unopened}, MalformedReceiptError),
+        ({"cred-1": richer, "cred-9": richer}, CredentialNotFoundError),
+    ):
+        with pytest.raises(error):
+            wallet.replace_receipts(batch)
+        assert wallet.get_credential("cred-1").receipt == receipt
+
+
+def test_replace_receipts_is_all_or_nothing_when_the_write_fails(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipt = _receipt()
+    wallet.add_credential(RAW, now=NOW, receipt=receipt)
+
+    def crash(self, payload):
+        raise KeystoreError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Keystore, "write", crash)
+        with pytest.raises(KeystoreError):
+            wallet.replace_receipts({"cred-1": _cosigned(receipt)})
+    assert wallet.get_credential("cred-1").receipt == receipt
