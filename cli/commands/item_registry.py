@@ -1,4 +1,5 @@
-"""``did-vault item register --registry URL`` and ``item list --registry URL``.
+"""``did-vault item register --registry URL``, ``item list --registry URL`` and
+``item refresh-receipts --registry URL``.
 
 Authenticates to the registry with a wallet DID (DID auth: challenge, signed
 presentation, access token), submits a held item credential or a self-asserted
@@ -8,6 +9,13 @@ Key Binding by the owner's key, a Data Integrity one in a presentation signed by
 its subject's DID (the item's own DID or the owner's, held in this wallet), both
 bound to a nonce the registry issued and to the registry's DID. A problem from the
 registry is shown with its code and what to do about it.
+
+``refresh-receipts`` fetches, for every kept log receipt of a credential the
+registry issued, the registry's note of that receipt's checkpoint
+(``GET /v1/log/checkpoint/{treeSize}``, which carries the witnesses' cosignatures
+the registry has collected since) and keeps the receipt with the added lines
+(``refresh_receipt``: same checkpoint only). The registry's checkpoint key comes
+from its did:web document and must verify the kept note as well as the fetched one.
 """
 
 import json
@@ -33,11 +41,16 @@ from did_vault import (
     EDDSA_JCS_2022,
     SDJWT,
     AliasNotFoundError,
+    DIDDocument,
     KeyAlgorithm,
+    NoteKey,
+    Receipt,
     StoredCredential,
     Wallet,
     create_presentation,
+    parse_checkpoint,
     present_sd_jwt,
+    refresh_receipt,
     sign_presentation,
 )
 from registry.client import DEFAULT_TIMEOUT, RegistryClient, RegistryProblem
@@ -334,6 +347,97 @@ def register_command(
         passphrase_file=passphrase_file,
     )
     output.result(summary, message="Registered; ownership credentials stored.")
+
+
+def _checkpoint_keys(document: DIDDocument, origin: str) -> list[NoteKey]:
+    """The registry's Ed25519 ``assertionMethod`` keys, named for the log."""
+    return [
+        NoteKey(origin, method.public_key())
+        for method in document.methods_for("assertionMethod")
+        if method.public_key().algorithm is KeyAlgorithm.ED25519
+    ]
+
+
+def refresh_receipts(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    registry_url: str,
+    passphrase_file: Path | None,
+) -> dict[str, Any]:
+    """Refresh the kept receipts of the registry's credentials from its log; all
+    are stored in one wallet write, or none if any fails.
+
+    Raises:
+        CLIError: the registry's problem (its code).
+        did_vault's ``log.*`` errors: a fetched note that is not the receipt's
+            checkpoint (``log.checkpoint-mismatch``, ``log.fork`` …) or not signed
+            by the registry's key (exit 1; nothing stored).
+    """
+    client = connect(cfg, registry_url)
+    try:
+        with open_wallet(output, cfg, passphrase_file) as wallet:
+            document = DIDDocument.from_json(client.did_document())
+            registry_did = str(document.id)
+            notes: dict[int, str] = {}
+            updates: dict[str, dict[str, Any]] = {}
+            rows: list[dict[str, Any]] = []
+            for held in wallet.list_credentials():
+                if held.receipt is None or held.issuer != registry_did:
+                    continue
+                receipt = Receipt.from_json(held.receipt)
+                body = parse_checkpoint(receipt.checkpoint)
+                size = body.checkpoint.tree_size
+                if size not in notes:
+                    notes[size] = client.log_checkpoint(size)
+                refreshed = refresh_receipt(
+                    receipt,
+                    notes[size],
+                    registry_keys=_checkpoint_keys(document, body.checkpoint.origin),
+                )
+                after = len(parse_checkpoint(refreshed.checkpoint).signatures)
+                if refreshed is not receipt:
+                    updates[held.local_id] = refreshed.to_json(include_opening=True)
+                rows.append(
+                    {
+                        "credential": held.local_id,
+                        "leaf_index": receipt.leaf_index,
+                        "tree_size": size,
+                        "signatures": after,
+                        "added": after - len(body.signatures),
+                    }
+                )
+            if updates:
+                wallet.replace_receipts(updates)
+    except RegistryProblem as exc:
+        raise _problem(exc) from exc
+    finally:
+        client.close()
+    return {
+        "registry": registry_url.rstrip("/"),
+        "checked": len(rows),
+        "refreshed": len(updates),
+        "receipts": rows,
+    }
+
+
+@app.command("refresh-receipts")
+def refresh_receipts_command(
+    registry: RegistryOption,
+    as_json: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Owner: add the witnesses' cosignatures the registry has collected since to
+    the log receipts kept beside its credentials (same checkpoints only)."""
+    output = Output(as_json=as_json)
+    result = refresh_receipts(
+        output, settings(), registry_url=registry, passphrase_file=passphrase_file
+    )
+    output.result(
+        result,
+        message=f"{result['refreshed']} of {result['checked']} kept receipts "
+        "gained cosignatures.",
+    )
 
 
 def list_registry_items(

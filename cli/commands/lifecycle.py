@@ -31,7 +31,7 @@ import json
 import secrets
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -955,8 +955,13 @@ def verify_proof(
     audience: str,
     nonce: str,
     before: datetime | None,
+    witness_keys: Sequence[NoteKey] = (),
+    required_witnesses: int | None = None,
 ) -> dict[str, Any]:
     """Verify an ownership proof made for us; exit 1 (not valid) or 69.
+
+    With ``witness_keys`` (and ``before``) the log receipt's time must be vouched
+    for by ``required_witnesses`` (default 1) of those witnesses, not the registry.
 
     Raises:
         SystemExit: the proof is not valid (1) or could not be checked (69).
@@ -1020,14 +1025,28 @@ def verify_proof(
         result["before"] = _utc(before).isoformat()
         result["owned_before"] = started < _utc(before)
         if proof.get("receipt") is not None:
-            result["logged_before"] = _logged_before(
-                output,
-                proof["receipt"],
-                resolver=resolver,
-                issuer=str(issuer),
-                item=str(result["item"]),
-                before=_utc(before),
+            result.update(
+                _logged_before(
+                    output,
+                    proof["receipt"],
+                    resolver=resolver,
+                    issuer=str(issuer),
+                    item=str(result["item"]),
+                    before=_utc(before),
+                    witness_keys=witness_keys,
+                    required_witnesses=required_witnesses,
+                )
             )
+        elif witness_keys:
+            output.problem(
+                {
+                    "verified": False,
+                    "code": "cli.proof-invalid",
+                    "detail": "the proof carries no log receipt for witnesses to "
+                    "vouch for",
+                }
+            )
+            sys.exit(EXIT_NOT_VALID)
     return result
 
 
@@ -1039,13 +1058,20 @@ def _logged_before(
     issuer: str,
     item: str,
     before: datetime,
-) -> str:
+    witness_keys: Sequence[NoteKey] = (),
+    required_witnesses: int | None = None,
+) -> dict[str, Any]:
     """Check the proof's log receipt: signed by the issuing registry's key (from its
     DID document), opened to this item's registration or transfer, and in a
-    checkpoint cosigned before ``before``; the checkpoint's time.
+    checkpoint cosigned before ``before`` (by the registry, or with witness keys by
+    that many of those witnesses). Returns ``logged_before`` (the earliest trusted
+    time; with witnesses, the time by which the required number had cosigned) and,
+    with witness keys, ``witnesses``: who vouched before ``before``, and when.
 
     Raises:
         SystemExit: the receipt does not show that (1), or could not be checked (69).
+        CLIError: ``cli.usage``, more witnesses required than keys given, or a
+            witness key that is the registry's.
     """
     try:
         receipt = Receipt.from_json(receipt_json)
@@ -1055,7 +1081,15 @@ def _logged_before(
             for method in resolver.resolve(issuer).methods_for("assertionMethod")
             if method.public_key().algorithm is KeyAlgorithm.ED25519
         ]
-        verified = check_registered_before(receipt, before, registry_keys=keys)
+        verified = check_registered_before(
+            receipt,
+            before,
+            registry_keys=keys,
+            witness_keys=witness_keys,
+            required_witnesses=required_witnesses,
+        )
+    except ValueError as exc:  # the requirement itself cannot be met
+        raise CLIError("cli.usage", f"--witnesses/--witness-key: {exc}") from exc
     except DidVaultError as exc:
         output.problem({"verified": False, **exc.to_dict()})
         sys.exit(
@@ -1071,8 +1105,24 @@ def _logged_before(
             }
         )
         sys.exit(EXIT_NOT_VALID)
-    assert verified.time is not None  # check_registered_before requires it
-    return verified.time.isoformat()
+    vouching = verified.witnessed_before(before)
+    required = 1 if required_witnesses is None else required_witnesses
+    if witness_keys and required:
+        logged = vouching[required - 1].time  # the check found that many
+    else:
+        assert verified.time is not None  # check_registered_before requires it
+        logged = verified.time
+    answer: dict[str, Any] = {"logged_before": logged.isoformat()}
+    if witness_keys:
+        answer["witnesses"] = [
+            {
+                "name": cosignature.name,
+                "vkey": cosignature.key.to_vkey() if cosignature.key else None,
+                "time": cosignature.time.isoformat(),
+            }
+            for cosignature in vouching
+        ]
+    return answer
 
 
 REGISTRY_FACTS = (
@@ -1122,6 +1172,30 @@ def registry_facts(
     return {name: answer.get(name) for name in REGISTRY_FACTS}
 
 
+def _witness_keys(
+    vkeys: Sequence[str], required: int | None, before: datetime | None
+) -> list[NoteKey]:
+    """The ``--witness-key`` vkeys, parsed; ``cli.usage`` for what cannot work.
+
+    Raises:
+        CLIError: ``cli.usage`` (a bad vkey, witnesses without --before, or
+            --witnesses without --witness-key).
+    """
+    if (vkeys or required is not None) and before is None:
+        raise CLIError("cli.usage", "--witness-key and --witnesses need --before")
+    if required is not None and not vkeys:
+        raise CLIError("cli.usage", "--witnesses needs at least one --witness-key")
+    keys: list[NoteKey] = []
+    for vkey in vkeys:
+        try:
+            keys.append(NoteKey.from_vkey(vkey.strip()))
+        except DidVaultError as exc:
+            raise CLIError(
+                "cli.usage", f"--witness-key {vkey!r}: {exc.detail}"
+            ) from exc
+    return keys
+
+
 @app.command("verify-proof")
 def verify_proof_command(
     file: Annotated[
@@ -1145,6 +1219,24 @@ def verify_proof_command(
             "owner, registered before the date, reported missing or stolen.",
         ),
     ] = None,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness-key",
+            help="A witness you trust (its C2SP vkey; repeatable). With --before, "
+            "the log receipt's time must then come from witnesses' cosignatures, "
+            "not from the registry's own signature.",
+        ),
+    ] = None,
+    witnesses: Annotated[
+        int | None,
+        typer.Option(
+            "--witnesses",
+            help="How many of the --witness-key witnesses must have cosigned "
+            "before the date (default 1).",
+            min=0,
+        ),
+    ] = None,
     as_: AsOption = None,
     as_json: JsonOption = False,
     passphrase_file: PassphraseFileOption = None,
@@ -1152,9 +1244,17 @@ def verify_proof_command(
     """Insurer: verify an owner's proof, and that it owned the item before a date."""
     output = Output(as_json=as_json)
     cfg = settings()
+    witness_keys = _witness_keys(witness_key or [], witnesses, before)
     proof = _read_json(file, PROOF_FILE_KIND)
     result = verify_proof(
-        output, cfg, proof=proof, audience=audience, nonce=nonce, before=before
+        output,
+        cfg,
+        proof=proof,
+        audience=audience,
+        nonce=nonce,
+        before=before,
+        witness_keys=witness_keys,
+        required_witnesses=witnesses,
     )
     if registry is not None:
         result["registry"] = registry_facts(

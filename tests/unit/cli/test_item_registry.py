@@ -12,12 +12,14 @@ import json
 import os
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from cryptography import x509
@@ -25,21 +27,25 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlmodel import Session
+from typer.testing import CliRunner
 
+from cli import registry_main
 from cli.main import main
 from did_vault import (
     KDFParameters,
     KeyAlgorithm,
+    NoteKey,
     PrivateKey,
     UnsatisfiableQueryError,
     Wallet,
     create_did_key,
     issue_credential,
 )
-from registry import crud, migrations
+from registry import crud, log_witnesses, migrations
+from registry.client import RegistryClient
 from registry.config import Settings
 from registry.db import make_engine
-from registry.identity import RegistryIdentity
+from registry.identity import RegistryIdentity, write_key_file
 from registry.main import create_app
 from registry.models import TrustEntryCreate, TrustRole
 from registry.routes import verify as verify_route
@@ -607,3 +613,110 @@ def test_verify_with_registry_shows_other_registry_problems_with_their_exit_code
         *("--registry", registry.url, "--as", "shop"),
     )
     assert (code, problem["code"]) == (65, "request.invalid")
+
+
+# --- witnessed receipts: a witness cosigns, the owner refreshes, the insurer checks --
+
+WITNESS = "witness.example/w1"
+INSURER = "did:web:insurer.example"
+
+
+def _witness_cosigns(registry, tmp_path: Path, monkeypatch, witness_key) -> None:
+    """``registry witness --submit`` against the running registry, which trusts
+    the witness: it cosigns the latest checkpoint and hands the note in."""
+    port = int(registry.url.rsplit(":", 1)[-1])
+    registry_key = PrivateKey(KeyAlgorithm.ED25519, bytes(range(32)))
+    log_key = NoteKey(f"localhost:{port}/log", registry_key.public_key)
+    context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    monkeypatch.setattr(
+        RegistryClient,
+        "connect",
+        classmethod(
+            lambda cls, url, **_: cls(httpx.Client(base_url=url, verify=context))
+        ),
+    )
+    key_file = tmp_path / "witness.key"
+    write_key_file(key_file, witness_key)
+    result = CliRunner().invoke(
+        registry_main.app,
+        [
+            *("witness", "--registry", registry.url, "--key-file", str(key_file)),
+            *("--state-file", str(tmp_path / "witness.json")),
+            *("--log-key", log_key.to_vkey()),
+            *("--name", WITNESS, "--submit", "--json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    submitted = json.loads(result.stdout)["submitted"]
+    assert [c["stored"] for c in submitted["cosignatures"]] == [True]
+
+
+def _prove_and_verify(
+    capsys, tmp_path: Path, item_did: str, nonce: str, *options: str
+) -> tuple[int, dict[str, Any]]:
+    proof = tmp_path / f"proof-{nonce}.json"
+    code, made = run(
+        capsys,
+        *("item", "prove", item_did, "--audience", INSURER, "--nonce", nonce),
+        *("--out", str(proof)),
+    )
+    assert code == 0, made
+    return run(
+        capsys,
+        *("item", "verify-proof", str(proof), "--audience", INSURER),
+        *("--nonce", nonce, *options),
+    )
+
+
+def test_a_refreshed_receipt_carries_the_witness_time_the_insurer_requires(
+    registry, wallet_with_brand_credential, capsys, tmp_path, monkeypatch
+):
+    code, registered = run(
+        capsys,
+        *("item", "register", "--registry", registry.url),
+        *("--credential", "tv", "--as", "alice"),
+    )
+    assert code == 0, registered
+    assert registered["receipt"] is True
+    witness_key = PrivateKey.generate()
+    vkey = NoteKey(WITNESS, witness_key.public_key).to_vkey()
+    with Session(registry.engine) as db:
+        log_witnesses.add_witness(
+            session=db, vkey=vkey, now=datetime.datetime.now(datetime.UTC)
+        )
+        db.commit()
+    before = (
+        datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    ).isoformat()
+    witnessed = ("--before", before, "--witness-key", vkey)
+
+    # The kept receipt carries the registry's time only: refused.
+    code, problem = _prove_and_verify(
+        capsys, tmp_path, registered["did"], "insurer-nonce-w001", *witnessed
+    )
+    assert (code, problem["code"]) == (1, "log.witnesses-insufficient")
+
+    _witness_cosigns(registry, tmp_path, monkeypatch, witness_key)
+    code, refreshed = run(
+        capsys, "item", "refresh-receipts", "--registry", registry.url
+    )
+    assert code == 0, refreshed
+    assert (refreshed["checked"], refreshed["refreshed"]) == (2, 2)
+    assert {r["credential"] for r in refreshed["receipts"]} == {
+        registered["credential"],
+        registered["sd_jwt_credential"],
+    }
+    assert all(r["added"] == 1 for r in refreshed["receipts"])
+
+    code, verified = _prove_and_verify(
+        capsys, tmp_path, registered["did"], "insurer-nonce-w002", *witnessed
+    )
+    assert code == 0, verified
+    assert verified["verified"] is True
+    assert [(w["name"], w["vkey"]) for w in verified["witnesses"]] == [(WITNESS, vkey)]
+    assert verified["logged_before"] == verified["witnesses"][0]["time"]
+
+    # a second refresh finds nothing new
+    code, again = run(capsys, "item", "refresh-receipts", "--registry", registry.url)
+    assert code == 0, again
+    assert (again["checked"], again["refreshed"]) == (2, 0)

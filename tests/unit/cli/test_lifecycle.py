@@ -21,7 +21,12 @@ from did_vault import default_resolver, verify_credential
 from did_vault.errors import CredentialRevokedError, CredentialSuspendedError
 from did_vault.keys import KeyAlgorithm, PrivateKey
 from did_vault.keystore import KDFParameters
-from did_vault.transparency.checkpoint import Checkpoint, sign_checkpoint
+from did_vault.transparency.checkpoint import (
+    Checkpoint,
+    NoteKey,
+    cosign_checkpoint,
+    sign_checkpoint,
+)
 from did_vault.transparency.commitment import commit
 from did_vault.transparency.merkle import InMemoryNodeStore, root_at
 from did_vault.transparency.receipt import make_receipt
@@ -223,9 +228,21 @@ def test_accept_by_offer_id_needs_the_registry(home, capsys):
     assert problem["code"] == "cli.usage"
 
 
-def _keep_receipt(home: Path, *, item_id: str, logged_at: datetime) -> None:
+WITNESS_NAME = "witness.example/w1"
+WITNESS_KEY = PrivateKey(KeyAlgorithm.ED25519, b"\x03" * 32)
+WITNESS_VKEY = NoteKey(WITNESS_NAME, WITNESS_KEY.public_key).to_vkey()
+
+
+def _keep_receipt(
+    home: Path,
+    *,
+    item_id: str,
+    logged_at: datetime,
+    witnessed_at: datetime | None = None,
+) -> None:
     """Store the held OwnershipCredential again, now with a log receipt signed by
-    the issuer's ("registry") key: a one-leaf log opened to ``item_id``."""
+    the issuer's ("registry") key: a one-leaf log opened to ``item_id``; with
+    ``witnessed_at``, its checkpoint cosigned by WITNESS_KEY at that time."""
     with Wallet.open(home, PASSPHRASE, kdf_floor=KDFParameters.TESTING) as wallet:
         key = wallet.signing_key("registry")
         held = wallet.list_credentials()[-1]
@@ -233,11 +250,16 @@ def _keep_receipt(home: Path, *, item_id: str, logged_at: datetime) -> None:
         leaf, opening = commit({"type": "registration", "itemId": item_id})
         store.append_data(leaf)
         body = Checkpoint("registry.example/log", 1, root_at(store, 1))
+        note = sign_checkpoint(body, key, now=logged_at)
+        if witnessed_at is not None:
+            note = cosign_checkpoint(
+                note, WITNESS_KEY, name=WITNESS_NAME, now=witnessed_at
+            )
         receipt = make_receipt(
             store,
             leaf_index=0,
             leaf_data=leaf,
-            checkpoint=sign_checkpoint(body, key, now=logged_at),
+            checkpoint=note,
             opening=opening,
         )
         wallet.add_credential(held.raw, receipt=receipt.to_json(include_opening=True))
@@ -316,6 +338,98 @@ def test_verify_proof_refuses_a_receipt_signed_by_another_key(
 
     assert code == 1
     assert problem["code"].startswith("log.")
+
+
+def test_verify_proof_with_a_witness_key_counts_only_the_witness_time(
+    owner, home, capsys, tmp_path
+):
+    logged_at = datetime(2026, 3, 1, 10, 0, 5, tzinfo=UTC)
+    witnessed_at = datetime(2026, 3, 1, 10, 3, tzinfo=UTC)
+    _keep_receipt(
+        home,
+        item_id=ITEM_DID.rsplit(":", 1)[-1],
+        logged_at=logged_at,
+        witnessed_at=witnessed_at,
+    )
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0105")
+    verify = ("item", "verify-proof", str(proof), "--audience", INSURER)
+
+    code, verified = run(
+        capsys,
+        *verify,
+        *("--nonce", "insurer-nonce-0105", "--before", "2026-06-01T00:00:00Z"),
+        *("--witness-key", WITNESS_VKEY),
+    )
+
+    assert code == 0, verified
+    assert verified["logged_before"] == witnessed_at.isoformat()
+    assert verified["witnesses"] == [
+        {
+            "name": WITNESS_NAME,
+            "vkey": WITNESS_VKEY,
+            "time": witnessed_at.isoformat(),
+        }
+    ]
+    # between the registry's time and the witness's: the registry's word only
+    again = _prove(capsys, tmp_path, "insurer-nonce-0108")
+    code, problem = run(
+        capsys,
+        *("item", "verify-proof", str(again), "--audience", INSURER),
+        *("--nonce", "insurer-nonce-0108", "--before", "2026-03-01T10:01:00Z"),
+        *("--witness-key", WITNESS_VKEY),
+    )
+    assert (code, problem["code"]) == (1, "log.witnesses-insufficient")
+
+
+def test_verify_proof_with_a_witness_key_refuses_an_unwitnessed_receipt(
+    owner, home, capsys, tmp_path
+):
+    _keep_receipt(
+        home,
+        item_id=ITEM_DID.rsplit(":", 1)[-1],
+        logged_at=datetime(2026, 3, 1, 10, 0, 5, tzinfo=UTC),
+    )
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0106")
+
+    code, problem = run(
+        capsys,
+        *("item", "verify-proof", str(proof), "--audience", INSURER),
+        *("--nonce", "insurer-nonce-0106", "--before", "2026-06-01T00:00:00Z"),
+        *("--witness-key", WITNESS_VKEY),
+    )
+
+    assert code == 1
+    assert problem["code"] == "log.witnesses-insufficient"
+    assert problem["context"]["required"] == 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("--witness-key", "not-a-vkey", "--before", "2026-06-01"),
+        ("--witness-key", WITNESS_VKEY),  # without --before
+        ("--witnesses", "1", "--before", "2026-06-01"),  # without a key
+        ("--witness-key", WITNESS_VKEY, "--witnesses", "2", "--before", "2026-06-01"),
+    ],
+    ids=["bad-vkey", "no-before", "no-key", "more-than-keys"],
+)
+def test_verify_proof_witness_options_that_cannot_work_are_usage_errors(
+    owner, home, capsys, tmp_path, options
+):
+    _keep_receipt(
+        home,
+        item_id=ITEM_DID.rsplit(":", 1)[-1],
+        logged_at=datetime(2026, 3, 1, 10, 0, 5, tzinfo=UTC),
+    )
+    proof = _prove(capsys, tmp_path, "insurer-nonce-0107")
+
+    code, problem = run(
+        capsys,
+        *("item", "verify-proof", str(proof), "--audience", INSURER),
+        *("--nonce", "insurer-nonce-0107", *options),
+    )
+
+    assert (code, problem["code"]) == (2, "cli.usage")
 
 
 class _FixedStatus:
