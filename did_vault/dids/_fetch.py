@@ -378,7 +378,10 @@ class HttpxFetcher:
         remaining = deadline - self._clock()
         if remaining <= 0:
             raise ResolutionError("the fetch took too long", reason="timeout")
-        if not _lookups.acquire(blocking=False):
+        # The thread releases the very semaphore it was counted in (the module's
+        # may be swapped meanwhile, e.g. by a test).
+        lookups = _lookups
+        if not lookups.acquire(blocking=False):
             raise ResolutionError(
                 "too many DNS lookups are pending; try again later", reason="timeout"
             )
@@ -391,7 +394,7 @@ class HttpxFetcher:
             except BaseException as exc:  # handed to the waiting fetch
                 outcome.append(exc)
             finally:
-                _lookups.release()
+                lookups.release()
                 done.set()
 
         threading.Thread(target=lookup, name="did-web-dns", daemon=True).start()
