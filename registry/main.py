@@ -263,7 +263,8 @@ def create_app(
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, with its default 422 validation answer replaced by ours."""
+    """FastAPI's schema, with its default 422 validation answer replaced by ours
+    and every problem described as ``application/problem+json``."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -278,6 +279,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             default = responses.get("422", {})
             if "HTTPValidationError" in str(default):
                 del responses["422"]
+            for response in responses.values():
+                _describe_problem_media_type(response)
             if operation.get("requestBody") is not None:
                 responses.setdefault(
                     "413",
@@ -298,3 +301,18 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components.pop("ValidationError", None)
     app.openapi_schema = schema
     return schema
+
+
+def _describe_problem_media_type(response: dict[str, Any]) -> None:
+    """Put a problem response's schema under the media type it is sent as.
+
+    FastAPI files a route's ``responses`` model under ``application/json``; the
+    problems are only ever sent as ``application/problem+json``.
+    """
+    content = response.get("content", {})
+    if PROBLEM_MEDIA_TYPE not in content:
+        return
+    problem_schema = content.get("application/json", {}).get(
+        "schema", {"$ref": "#/components/schemas/ProblemDetails"}
+    )
+    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_schema}}

@@ -39,3 +39,23 @@ def test_every_operation_documents_its_problems(path, method, operation):
         assert response["description"].startswith("Problem: ")
     if "requestBody" in operation:
         assert {"400", "413"} <= set(errors)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "operation"),
+    OPERATIONS,
+    ids=[f"{method.upper()} {path}" for path, method, _ in OPERATIONS],
+)
+def test_problems_are_described_under_the_media_type_they_are_sent_as(
+    path, method, operation
+):
+    # Found by the API fuzzer: the ProblemDetails schema sat under
+    # application/json, which no error is sent as, and application/problem+json
+    # had no schema, so error bodies went unchecked against the document.
+    for status, response in operation["responses"].items():
+        if int(status) < 400:
+            continue
+        assert set(response["content"]) == {"application/problem+json"}, status
+        assert response["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/ProblemDetails"
+        }
