@@ -111,6 +111,7 @@ SOURCES: dict[str, list[str] | None] = {
         "Receipt",
         "VerifiedCheckpoint",
         "VerifiedReceipt",
+        "advance_receipt",
         "append_siblings",
         "check_consistency",
         "check_registered_before",

@@ -45,6 +45,7 @@ from did_vault.transparency.merkle import (
 from did_vault.transparency.receipt import (
     Receipt,
     VerifiedReceipt,
+    advance_receipt,
     check_consistency,
     check_registered_before,
     make_receipt,
@@ -68,6 +69,7 @@ __all__ = [
     "VerifiedCheckpoint",
     "VerifiedNote",
     "VerifiedReceipt",
+    "advance_receipt",
     "append_siblings",
     "check_consistency",
     "check_registered_before",

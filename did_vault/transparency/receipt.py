@@ -17,7 +17,11 @@ witnesses: then at least that many trusted witnesses' cosignatures must be befor
 A receipt is built when the event is logged, before any witness has seen its
 checkpoint. :func:`refresh_receipt` later puts in a note of the *same* checkpoint
 (origin, size, root) that carries more signatures, such as witness cosignatures the
-registry collected since; the inclusion proof stays valid.
+registry collected since; the inclusion proof stays valid. Witnesses cosign the
+registry's *latest* checkpoint, so a receipt's own one is often never witnessed:
+:func:`advance_receipt` then moves the receipt to a later, witnessed checkpoint
+(new inclusion proof, checked to extend the kept one), a later but still true
+"registered before" bound.
 
 JSON form (members in camelCase, byte strings in standard base64 like the
 checkpoint's root hash)::
@@ -401,6 +405,71 @@ def refresh_receipt(
         receipt.inclusion_proof,
         receipt.opening,
     )
+
+
+def advance_receipt(
+    receipt: Receipt,
+    note: str | bytes,
+    *,
+    inclusion_proof: Sequence[bytes],
+    consistency_proof: Sequence[bytes],
+    registry_keys: Sequence[NoteKey],
+    witness_keys: Sequence[NoteKey] = (),
+) -> Receipt:
+    """The receipt moved to ``note``, a later checkpoint of the same log.
+
+    For a receipt whose own checkpoint no witness cosigned (witnesses cosign the
+    registry's latest checkpoint, and the log grows with every event): ``note`` is
+    a later checkpoint (tree size m ≥ the receipt's n) signed by a registry key,
+    ``inclusion_proof`` the RFC 9162 proof of the receipt's leaf at size m and
+    ``consistency_proof`` the proof from n to m, as the registry serves them
+    (``GET /v1/log/proof/inclusion``, ``GET /v1/log/proof/consistency``). The kept
+    receipt is verified first (its note, its proof, its opening if any); then the
+    later checkpoint must extend the receipt's (so the owner takes no other view of
+    the log than the one it holds), and the same leaf must be in it. The result
+    has ``note`` and the new proof, and the same leaf index, leaf data and opening,
+    so ``Wallet.replace_receipts`` takes it. A note of the receipt's own size is
+    merged as :func:`refresh_receipt` does.
+
+    A "registered before T" check on the result rests on the later checkpoint's
+    times: a weaker (later) bound than the receipt's own checkpoint would give,
+    but still true, since the leaf is included in the later tree. So a receipt
+    whose own checkpoint is witnessed is better kept as it is.
+
+    Raises:
+        MalformedCheckpointError: either note is not a checkpoint note.
+        UntrustedCheckpointError, CheckpointSignatureError: either note's
+            signatures (no registry signature, or a known key's that fails).
+        LogOriginMismatchError: ``note`` is of another log.
+        LogRollbackError: ``note``'s tree is smaller than the receipt's.
+        LogForkError: ``note``'s tree does not extend the receipt's (a proof that
+            leads to its root but not to the receipt's, or another root at the
+            same size).
+        LogProofError: the kept receipt's, the consistency or the inclusion proof
+            does not verify (``context.kind`` says which kind).
+        OpeningMismatchError: the kept receipt's opening does not open its leaf.
+    """
+    old = verify_receipt(
+        receipt, registry_keys=registry_keys, witness_keys=witness_keys
+    ).checkpoint.checkpoint
+    new = verify_checkpoint(
+        note, verifier_keys=registry_keys, witness_keys=witness_keys
+    ).checkpoint
+    check_consistency(old, new, tuple(consistency_proof))
+    if new.tree_size == old.tree_size:
+        return refresh_receipt(
+            receipt, note, registry_keys=registry_keys, witness_keys=witness_keys
+        )
+    proof = tuple(inclusion_proof)
+    verify_inclusion(
+        hash_leaf(receipt.leaf_data),
+        proof,
+        leaf_index=receipt.leaf_index,
+        tree_size=new.tree_size,
+        root=new.root_hash,
+    )
+    text = note if isinstance(note, str) else note.decode("utf-8")
+    return Receipt(receipt.leaf_index, receipt.leaf_data, text, proof, receipt.opening)
 
 
 def check_consistency(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:

@@ -34,10 +34,12 @@ from did_vault.transparency.merkle import (
     InMemoryNodeStore,
     consistency_proof,
     hash_leaf,
+    inclusion_proof,
     root_at,
 )
 from did_vault.transparency.receipt import (
     Receipt,
+    advance_receipt,
     check_consistency,
     check_registered_before,
     make_receipt,
@@ -547,3 +549,163 @@ def test_required_witnesses_refuses_impossible_requirements(
         check_registered_before(
             receipt, later, registry_keys=keys, witness_keys=[registry_as_witness]
         )
+
+
+# --- moving a receipt to a later, witnessed checkpoint --------------------------------
+
+
+def _grown(log: Log) -> tuple[Receipt, int]:
+    """A receipt of leaf 3 at size 5, then the log grown past it."""
+    receipt = log.receipt(3, log.checkpoint(datetime(2026, 1, 1, tzinfo=UTC), 5))
+    for event in EVENTS:
+        log.append(event)
+    return receipt, log.store.size
+
+
+def _advance(log: Log, receipt: Receipt, note: str, keys, **overrides) -> Receipt:
+    size = parse_checkpoint(note).checkpoint.tree_size
+    old = parse_checkpoint(receipt.checkpoint).checkpoint.tree_size
+    arguments = {
+        "inclusion_proof": inclusion_proof(log.store, receipt.leaf_index, size),
+        "consistency_proof": consistency_proof(log.store, old, size),
+        "registry_keys": keys,
+    } | overrides
+    return advance_receipt(receipt, note, **arguments)
+
+
+def test_advance_receipt_moves_a_receipt_to_a_later_witnessed_checkpoint(
+    log: Log, keys: list[NoteKey], now: datetime, witness_key: PrivateKey, witness
+) -> None:
+    receipt, size = _grown(log)
+    witnessed = now + timedelta(hours=1)
+    later = cosign_checkpoint(
+        log.checkpoint(now), witness_key, name=WITNESS, now=witnessed
+    )
+    deadline = witnessed + timedelta(seconds=1)
+    with pytest.raises(InsufficientWitnessesError):
+        check_registered_before(
+            receipt, deadline, registry_keys=keys, witness_keys=[witness]
+        )
+
+    moved = _advance(log, receipt, later, keys, witness_keys=[witness])
+
+    assert moved.checkpoint == later
+    assert (moved.leaf_index, moved.leaf_data) == (3, receipt.leaf_data)
+    assert moved.opening == receipt.opening
+    assert moved.inclusion_proof == tuple(inclusion_proof(log.store, 3, size))
+    verified = check_registered_before(
+        moved, deadline, registry_keys=keys, witness_keys=[witness]
+    )
+    assert verified.checkpoint.checkpoint.tree_size == size
+    assert verified.event == EVENTS[3]
+    # the later bound is still a true one, not an earlier one
+    with pytest.raises(InsufficientWitnessesError):
+        check_registered_before(
+            moved, witnessed, registry_keys=keys, witness_keys=[witness]
+        )
+
+
+def test_advance_receipt_to_the_same_size_merges_as_refresh_does(
+    log: Log, keys: list[NoteKey], now: datetime, witness_key: PrivateKey
+) -> None:
+    note = log.checkpoint(now)
+    receipt = log.receipt(2, note)
+    cosigned = cosign_checkpoint(note, witness_key, name=WITNESS, now=now)
+
+    moved = advance_receipt(
+        receipt,
+        cosigned.encode(),
+        inclusion_proof=(),
+        consistency_proof=(),
+        registry_keys=keys,
+    )
+
+    assert moved == refresh_receipt(receipt, cosigned, registry_keys=keys)
+
+
+def test_advance_receipt_refuses_a_smaller_tree_or_another_log(
+    log: Log, keys: list[NoteKey], key: PrivateKey, now: datetime
+) -> None:
+    receipt = log.receipt(3, log.checkpoint(now))
+    smaller = log.checkpoint(now, size=5)
+    with pytest.raises(LogRollbackError) as rollback:
+        advance_receipt(
+            receipt,
+            smaller,
+            inclusion_proof=inclusion_proof(log.store, 3, 5),
+            consistency_proof=(),
+            registry_keys=keys,
+        )
+    assert rollback.value.code == "log.rollback"
+
+    receipt, size = _grown(log)
+    other = sign_checkpoint(
+        Checkpoint("other.example/log", size, root_at(log.store, size)), key, now=now
+    )
+    other_keys = [*keys, NoteKey("other.example/log", key.public_key)]
+    with pytest.raises(LogOriginMismatchError):
+        _advance(log, receipt, other, other_keys)
+
+
+def test_advance_receipt_refuses_a_note_the_registry_did_not_sign(
+    log: Log, keys: list[NoteKey], now: datetime, witness_key: PrivateKey, witness
+) -> None:
+    receipt, size = _grown(log)
+    later = log.checkpoint(now)
+    stranger = PrivateKey(KeyAlgorithm.ED25519, b"\x05" * 32)
+    by_stranger = sign_checkpoint(parse_checkpoint(later).checkpoint, stranger)
+    cosigned = cosign_checkpoint(later, witness_key, name=WITNESS, now=now)
+
+    with pytest.raises(UntrustedCheckpointError):
+        _advance(log, receipt, by_stranger, keys)
+    with pytest.raises(CheckpointSignatureError):
+        _advance(log, receipt, _forged(later), keys)
+    with pytest.raises(CheckpointSignatureError):  # a trusted witness's forged line
+        _advance(log, receipt, _forged(cosigned), keys, witness_keys=[witness])
+    with pytest.raises(MalformedCheckpointError):
+        advance_receipt(
+            receipt,
+            "not a note\n",
+            inclusion_proof=inclusion_proof(log.store, 3, size),
+            consistency_proof=consistency_proof(log.store, 5, size),
+            registry_keys=keys,
+        )
+
+
+def test_advance_receipt_refuses_a_wrong_inclusion_proof(
+    log: Log, keys: list[NoteKey], now: datetime
+) -> None:
+    receipt, size = _grown(log)
+    later = log.checkpoint(now)
+    for wrong in (
+        inclusion_proof(log.store, 2, size),  # another leaf's path
+        inclusion_proof(log.store, 3, 5),  # the old tree's path
+        (),
+    ):
+        with pytest.raises(LogProofError) as caught:
+            _advance(log, receipt, later, keys, inclusion_proof=wrong)
+        assert caught.value.context["kind"] == "inclusion"
+    # a kept receipt that does not verify is not moved either
+    broken = Receipt(3, hash_leaf(b"x"), receipt.checkpoint, receipt.inclusion_proof)
+    with pytest.raises(LogProofError):
+        _advance(log, broken, later, keys)
+
+
+def test_advance_receipt_refuses_a_later_root_that_does_not_extend_the_receipts(
+    log: Log, keys: list[NoteKey], key: PrivateKey, now: datetime
+) -> None:
+    receipt, _ = _grown(log)
+    # A rewritten history, signed by the registry: leaf 1 changed, then grown.
+    rewritten = Log(key)
+    rewritten.append({"type": "registration", "serialNumber": "SN-0"})
+    rewritten.append({"type": "registration", "serialNumber": "forged"})
+    for leaf in log.leaves[2:]:
+        rewritten.store.append_data(leaf)
+    forked = rewritten.checkpoint(now)
+
+    with pytest.raises(LogForkError) as caught:
+        _advance(rewritten, receipt, forked, keys)  # its honest proofs
+    assert caught.value.code == "log.fork"
+    with pytest.raises(LogProofError) as bad:
+        _advance(log, receipt, log.checkpoint(now), keys, consistency_proof=())
+    assert bad.value.context["kind"] == "consistency"
