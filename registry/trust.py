@@ -5,6 +5,7 @@ Both the operator API (``routes/trust.py``) and ``registry trust …`` go throug
 functions; they validate, call ``crud`` and leave the commit to the caller.
 """
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -24,24 +25,38 @@ from registry.models import (
     TrustRole,
 )
 
+# The standard item schema's text rules (specs/schemas/common.schema.json): a brand
+# is one line; a note may also hold tabs and line breaks. PostgreSQL text cannot
+# hold a NUL at all.
+_BRAND_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+_NOTE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 def normalise_entry(entry_in: TrustEntryCreate) -> TrustEntryCreate:
     """The entry with a checked DID and a brand exactly where the role needs one.
 
     Raises:
         InvalidDIDError: the DID is not a DID.
-        TrustEntryInvalidError: a brand issuer without a brand, or a brand on
-            another role.
+        TrustEntryInvalidError: a brand issuer without a brand, a brand on
+            another role, or a control character in the brand or note.
     """
     did = str(DID.parse(entry_in.did))
     brand = " ".join(entry_in.brand.split())
+    note = entry_in.note.strip()
     if entry_in.role is TrustRole.BRAND_ISSUER and not brand:
         raise TrustEntryInvalidError("a brand issuer needs the brand it issues for")
     if entry_in.role is not TrustRole.BRAND_ISSUER and brand:
         raise TrustEntryInvalidError("only a brand issuer has a brand")
-    return TrustEntryCreate(
-        did=did, role=entry_in.role, brand=brand, note=entry_in.note.strip()
-    )
+    if _BRAND_FORBIDDEN.search(brand):
+        raise TrustEntryInvalidError(
+            "the brand holds a control character", field="brand"
+        )
+    if _NOTE_FORBIDDEN.search(note):
+        raise TrustEntryInvalidError(
+            "the note holds a control character other than a tab or line break",
+            field="note",
+        )
+    return TrustEntryCreate(did=did, role=entry_in.role, brand=brand, note=note)
 
 
 def _log_change(

@@ -129,6 +129,46 @@ def test_removing_an_entry_id_outside_the_column_is_a_request_problem(
     assert _entries(registry_engine) == before
 
 
+@pytest.mark.parametrize(
+    ("role", "field", "value"),
+    [
+        ("brand-issuer", "brand", "Velo\x00"),
+        ("brand-issuer", "brand", "Velo\x1bBikes"),
+        ("police", "note", "city\x00police"),
+        ("police", "note", "bell\x07"),
+    ],
+)
+def test_control_characters_in_brand_or_note_are_refused_and_nothing_stored(
+    client,
+    operator_token,
+    registry_engine,
+    make_holder,
+    assert_problem,
+    role,
+    field,
+    value,
+):
+    # Found by the API fuzzer's hostile inputs: a NUL answered 500 on PostgreSQL
+    # (text cannot hold it) and was stored on SQLite.
+    before = _entries(registry_engine)
+    entry = {"did": make_holder(2).did, "role": role, field: value}
+    response = client.post(
+        "/v1/trust", json=entry, headers={"Authorization": f"Bearer {operator_token}"}
+    )
+    assert_problem(response, status=400, code="trust.invalid")
+    assert _entries(registry_engine) == before
+
+
+def test_a_note_may_span_lines(client, operator_token, make_holder):
+    response = client.post(
+        "/v1/trust",
+        json={"did": make_holder(2).did, "role": "police", "note": "line 1\n\tline 2"},
+        headers={"Authorization": f"Bearer {operator_token}"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["note"] == "line 1\n\tline 2"
+
+
 def test_trust_questions(registry_engine):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with Session(registry_engine) as session:
