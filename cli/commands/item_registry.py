@@ -14,12 +14,19 @@ registry is shown with its code and what to do about it.
 registry issued, the registry's note of that receipt's checkpoint
 (``GET /v1/log/checkpoint/{treeSize}``, which carries the witnesses' cosignatures
 the registry has collected since) and keeps the receipt with the added lines
-(``refresh_receipt``: same checkpoint only). The registry's checkpoint key comes
+(``refresh_receipt``: same checkpoint only). Witnesses cosign the registry's latest
+checkpoint, so a receipt's own one often gains no witness line: such a receipt is
+moved to the registry's latest checkpoint if that one is witnessed
+(``advance_receipt``, with the inclusion proof of its leaf there and the
+consistency proof from its own size, ``GET /v1/log/proof/inclusion`` and
+``/consistency``). A receipt whose own checkpoint is witnessed is never moved: its
+"registered before" bound is the earlier one. The registry's checkpoint key comes
 from its did:web document and must verify the kept note as well as the fetched one.
 """
 
+import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,10 +50,12 @@ from did_vault import (
     AliasNotFoundError,
     DIDDocument,
     KeyAlgorithm,
+    LogProofError,
     NoteKey,
     Receipt,
     StoredCredential,
     Wallet,
+    advance_receipt,
     create_presentation,
     parse_checkpoint,
     present_sd_jwt,
@@ -358,6 +367,80 @@ def _checkpoint_keys(document: DIDDocument, origin: str) -> list[NoteKey]:
     ]
 
 
+_COSIGNATURE_V1_SIZE = 8 + 64  # u64 timestamp ‖ Ed25519 signature
+_COSIGNATURE_V1 = 0x04
+
+
+def _witness_lines(note: str, registry_keys: Sequence[NoteKey]) -> int:
+    """How many ``cosignature/v1``-shaped lines of ``note`` are not the registry's.
+
+    Not verified here (the owner may not know the witnesses' keys): this only
+    decides whether to look for a witnessed checkpoint; the insurer verifies.
+    """
+    own = {(key.name, key.key_id(_COSIGNATURE_V1)) for key in registry_keys}
+    return sum(
+        1
+        for sig in parse_checkpoint(note).signatures
+        if len(sig.signature) == _COSIGNATURE_V1_SIZE
+        and (sig.name, sig.key_id) not in own
+    )
+
+
+def _hashes(encoded: Sequence[str], kind: str) -> list[bytes]:
+    try:
+        return [base64.b64decode(h, validate=True) for h in encoded]
+    except ValueError as exc:
+        raise LogProofError(f"the {kind} proof is not base64", kind=kind) from exc
+
+
+class _Log:
+    """What ``refresh-receipts`` fetches from the registry's log, each once."""
+
+    def __init__(self, client: RegistryClient) -> None:
+        self._client = client
+        self._notes: dict[int | None, str] = {}
+        self._inclusion: dict[tuple[int, int], list[bytes]] = {}
+        self._consistency: dict[tuple[int, int], list[bytes]] = {}
+
+    def note(self, size: int | None = None) -> str:
+        """The note of checkpoint ``size``, or the latest (None)."""
+        if size not in self._notes:
+            self._notes[size] = self._client.log_checkpoint(size)
+        return self._notes[size]
+
+    def inclusion(self, leaf_index: int, size: int) -> list[bytes]:
+        if (leaf_index, size) not in self._inclusion:
+            answer = self._client.log_inclusion(leaf_index, size)
+            self._inclusion[leaf_index, size] = _hashes(answer.proof, "inclusion")
+        return self._inclusion[leaf_index, size]
+
+    def consistency(self, old_size: int, new_size: int) -> list[bytes]:
+        if (old_size, new_size) not in self._consistency:
+            answer = self._client.log_consistency(old_size, new_size)
+            self._consistency[old_size, new_size] = _hashes(answer.proof, "consistency")
+        return self._consistency[old_size, new_size]
+
+
+def _refresh(log: _Log, receipt: Receipt, keys: Sequence[NoteKey]) -> Receipt:
+    """``receipt`` with its own checkpoint's new lines or, if that one stays
+    unwitnessed, moved to the latest checkpoint when that one is witnessed."""
+    size = parse_checkpoint(receipt.checkpoint).checkpoint.tree_size
+    refreshed = refresh_receipt(receipt, log.note(size), registry_keys=keys)
+    if _witness_lines(refreshed.checkpoint, keys):
+        return refreshed  # the earlier bound is the better one: never moved
+    latest = log.note()
+    later = parse_checkpoint(latest).checkpoint.tree_size
+    if later <= size or not _witness_lines(latest, keys):
+        return refreshed
+    return advance_receipt(
+        refreshed,
+        latest,
+        inclusion_proof=log.inclusion(receipt.leaf_index, later),
+        consistency_proof=log.consistency(size, later),
+        registry_keys=keys,
+    )
+
+
 def refresh_receipts(
     output: Output,
     cfg: CLISettings,
@@ -365,21 +448,24 @@ def refresh_receipts(
     registry_url: str,
     passphrase_file: Path | None,
 ) -> dict[str, Any]:
-    """Refresh the kept receipts of the registry's credentials from its log; all
-    are stored in one wallet write, or none if any fails.
+    """Refresh the kept receipts of the registry's credentials from its log, moving
+    those whose own checkpoint stays unwitnessed to the latest checkpoint if that
+    one is witnessed; all are stored in one wallet write, or none if any fails.
 
     Raises:
         CLIError: the registry's problem (its code).
         did_vault's ``log.*`` errors: a fetched note that is not the receipt's
-            checkpoint (``log.checkpoint-mismatch``, ``log.fork`` …) or not signed
-            by the registry's key (exit 1; nothing stored).
+            checkpoint (``log.checkpoint-mismatch``, ``log.fork`` …), a latest
+            checkpoint that does not extend it (``log.fork``, ``log.rollback``,
+            ``log.proof-invalid``), a bad inclusion proof (``log.proof-invalid``),
+            or a note not signed by the registry's key (exit 1; nothing stored).
     """
     client = connect(cfg, registry_url)
     try:
         with open_wallet(output, cfg, passphrase_file) as wallet:
             document = DIDDocument.from_json(client.did_document())
             registry_did = str(document.id)
-            notes: dict[int, str] = {}
+            log = _Log(client)
             updates: dict[str, dict[str, Any]] = {}
             rows: list[dict[str, Any]] = []
             for held in wallet.list_credentials():
@@ -388,23 +474,27 @@ def refresh_receipts(
                 receipt = Receipt.from_json(held.receipt)
                 body = parse_checkpoint(receipt.checkpoint)
                 size = body.checkpoint.tree_size
-                if size not in notes:
-                    notes[size] = client.log_checkpoint(size)
-                refreshed = refresh_receipt(
-                    receipt,
-                    notes[size],
-                    registry_keys=_checkpoint_keys(document, body.checkpoint.origin),
-                )
-                after = len(parse_checkpoint(refreshed.checkpoint).signatures)
+                keys = _checkpoint_keys(document, body.checkpoint.origin)
+                refreshed = _refresh(log, receipt, keys)
+                after = parse_checkpoint(refreshed.checkpoint)
                 if refreshed is not receipt:
                     updates[held.local_id] = refreshed.to_json(include_opening=True)
+                if after.checkpoint.tree_size != size:
+                    action = "moved"
+                elif refreshed is not receipt:
+                    action = "refreshed"
+                else:
+                    action = "unchanged"
                 rows.append(
                     {
                         "credential": held.local_id,
                         "leaf_index": receipt.leaf_index,
-                        "tree_size": size,
-                        "signatures": after,
-                        "added": after - len(body.signatures),
+                        "action": action,
+                        "from_size": size,
+                        "tree_size": after.checkpoint.tree_size,
+                        "signatures": len(after.signatures),
+                        "added": len(after.signatures) - len(body.signatures),
+                        "witnesses": _witness_lines(refreshed.checkpoint, keys),
                     }
                 )
             if updates:
@@ -417,6 +507,7 @@ def refresh_receipts(
         "registry": registry_url.rstrip("/"),
         "checked": len(rows),
         "refreshed": len(updates),
+        "moved": sum(1 for row in rows if row["action"] == "moved"),
         "receipts": rows,
     }
 
@@ -428,7 +519,8 @@ def refresh_receipts_command(
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
     """Owner: add the witnesses' cosignatures the registry has collected since to
-    the log receipts kept beside its credentials (same checkpoints only)."""
+    the log receipts kept beside its credentials; a receipt whose own checkpoint
+    stays unwitnessed moves to the latest checkpoint if a witness cosigned it."""
     output = Output(as_json=as_json)
     result = refresh_receipts(
         output, settings(), registry_url=registry, passphrase_file=passphrase_file
@@ -436,7 +528,8 @@ def refresh_receipts_command(
     output.result(
         result,
         message=f"{result['refreshed']} of {result['checked']} kept receipts "
-        "gained cosignatures.",
+        f"gained cosignatures ({result['moved']} moved to a later, witnessed "
+        "checkpoint).",
     )
 
 

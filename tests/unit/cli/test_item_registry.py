@@ -623,7 +623,8 @@ INSURER = "did:web:insurer.example"
 
 def _witness_cosigns(registry, tmp_path: Path, monkeypatch, witness_key) -> None:
     """``registry witness --submit`` against the running registry, which trusts
-    the witness: it cosigns the latest checkpoint and hands the note in."""
+    the witness: it cosigns the latest checkpoint and hands the note in.
+    Run again, it is the same witness (key and state file)."""
     port = int(registry.url.rsplit(":", 1)[-1])
     registry_key = PrivateKey(KeyAlgorithm.ED25519, bytes(range(32)))
     log_key = NoteKey(f"localhost:{port}/log", registry_key.public_key)
@@ -636,7 +637,8 @@ def _witness_cosigns(registry, tmp_path: Path, monkeypatch, witness_key) -> None
         ),
     )
     key_file = tmp_path / "witness.key"
-    write_key_file(key_file, witness_key)
+    if not key_file.exists():  # a second run: the same witness, its state kept
+        write_key_file(key_file, witness_key)
     result = CliRunner().invoke(
         registry_main.app,
         [
@@ -720,3 +722,112 @@ def test_a_refreshed_receipt_carries_the_witness_time_the_insurer_requires(
     code, again = run(capsys, "item", "refresh-receipts", "--registry", registry.url)
     assert code == 0, again
     assert (again["checked"], again["refreshed"]) == (2, 0)
+
+
+def _register_self_asserted(registry, capsys, tmp_path: Path, serial: str) -> None:
+    """alice registers another TV on her own word: the log grows by its events."""
+    claim = tmp_path / f"claim-{serial}.json"
+    claim.write_text(
+        json.dumps(
+            {
+                "item": {
+                    "id": "did:key:z6MkvRXNYcE7MMduynWTgeKbDaT1iijDSC8pZqXZc8rHPrf2",
+                    "type": "IndividualProduct",
+                    "name": "32-inch television",
+                    "gtin": "09520123456788",
+                    "serialNumber": serial,
+                    "brand": {"type": "Brand", "name": BRAND},
+                    "model": "EV-32",
+                },
+                "evidence": [
+                    {
+                        "type": "PhotoEvidence",
+                        "id": "urn:uuid:6f1c3a52-0d8e-4b7a-9f3e-000000000098",
+                        "digestMultibase": (
+                            "uEiBvMoYJEMoPsqIMf9oUNmawnb-NtSOBlckKWG-1Qv8MrQ"
+                        ),
+                    }
+                ],
+            }
+        )
+    )
+    code, registered = run(
+        capsys,
+        *("item", "register", "--registry", registry.url),
+        *("--self-asserted", str(claim), "--as", "alice"),
+    )
+    assert code == 0, registered
+
+
+def test_a_receipt_whose_checkpoint_no_witness_saw_moves_to_a_witnessed_one(
+    registry, wallet_with_brand_credential, capsys, tmp_path, monkeypatch
+):
+    code, registered = run(
+        capsys,
+        *("item", "register", "--registry", registry.url),
+        *("--credential", "tv", "--as", "alice"),
+    )
+    assert code == 0, registered
+    tv_credentials = {registered["credential"], registered["sd_jwt_credential"]}
+    witness_key = PrivateKey.generate()
+    vkey = NoteKey(WITNESS, witness_key.public_key).to_vkey()
+    with Session(registry.engine) as db:
+        log_witnesses.add_witness(
+            session=db, vkey=vkey, now=datetime.datetime.now(datetime.UTC)
+        )
+        db.commit()
+    before = (
+        datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    ).isoformat()
+    witnessed = ("--before", before, "--witness-key", vkey)
+    # The log grows past the TV's checkpoint before a witness runs: the witness
+    # cosigns the latest checkpoint only, never the TV's.
+    _register_self_asserted(registry, capsys, tmp_path, "TV32-0001")
+    # No witness yet: nothing to refresh, nothing to move to.
+    code, unwitnessed = run(
+        capsys, "item", "refresh-receipts", "--registry", registry.url
+    )
+    assert code == 0, unwitnessed
+    assert (unwitnessed["refreshed"], unwitnessed["moved"]) == (0, 0)
+    assert {row["action"] for row in unwitnessed["receipts"]} == {"unchanged"}
+    assert {row["witnesses"] for row in unwitnessed["receipts"]} == {0}
+    _witness_cosigns(registry, tmp_path, monkeypatch, witness_key)
+    code, problem = _prove_and_verify(
+        capsys, tmp_path, registered["did"], "insurer-nonce-m001", *witnessed
+    )
+    assert (code, problem["code"]) == (1, "log.witnesses-insufficient")
+
+    code, refreshed = run(
+        capsys, "item", "refresh-receipts", "--registry", registry.url
+    )
+
+    assert code == 0, refreshed
+    rows = {row["credential"]: row for row in refreshed["receipts"]}
+    assert refreshed["checked"] == refreshed["refreshed"] == len(rows) == 4
+    assert refreshed["moved"] == 2
+    moved_to = {rows[local_id]["tree_size"] for local_id in tv_credentials}
+    assert len(moved_to) == 1
+    for local_id in tv_credentials:
+        row = rows[local_id]
+        assert row["action"] == "moved"
+        assert row["from_size"] < row["tree_size"]
+        assert row["witnesses"] == 1
+    assert all(row["witnesses"] == 1 for row in rows.values())
+    code, verified = _prove_and_verify(
+        capsys, tmp_path, registered["did"], "insurer-nonce-m002", *witnessed
+    )
+    assert code == 0, verified
+    assert verified["verified"] is True
+    assert [(w["name"], w["vkey"]) for w in verified["witnesses"]] == [(WITNESS, vkey)]
+
+    # The log grows again and the witness cosigns the newer checkpoint: the TV's
+    # receipts are witnessed already, so they keep their earlier bound.
+    _register_self_asserted(registry, capsys, tmp_path, "TV32-0002")
+    _witness_cosigns(registry, tmp_path, monkeypatch, witness_key)
+    code, again = run(capsys, "item", "refresh-receipts", "--registry", registry.url)
+    assert code == 0, again
+    rows = {row["credential"]: row for row in again["receipts"]}
+    assert again["checked"] == 6
+    for local_id in tv_credentials:
+        assert rows[local_id]["action"] == "unchanged"
+        assert {rows[local_id]["tree_size"]} == moved_to
