@@ -885,7 +885,8 @@ class Wallet:
 
         Each new receipt must be for the same leaf as the one it replaces (same
         ``leafIndex``, ``leafData`` and opening): this is for a receipt whose
-        checkpoint gained signatures (``refresh_receipt``), not for another event.
+        checkpoint gained signatures (``refresh_receipt``) or that moved to a
+        later checkpoint (``advance_receipt``), not for another event.
         Returns the updated credentials, in the order given.
 
         Raises:
