@@ -262,6 +262,29 @@ def _log(session: Session, kind: str, *, now: datetime, **fields: str) -> None:
     )
 
 
+def _log_with_receipt(
+    session: Session,
+    kind: str,
+    *,
+    identity: RegistryIdentity | None,
+    now: datetime,
+    **fields: str,
+) -> dict[str, Any]:
+    """Append a lifecycle event and, with the registry's ``identity``, sign the
+    checkpoint covering it: the ``receipt`` and ``opening`` for the answer (the
+    caller's offline proof of when the registry recorded the report). Without an
+    identity (the operator's command) the event is only appended."""
+    if identity is None:
+        _log(session, kind, now=now, **fields)
+        return {}
+    event = log.make_event(log.EventType(kind), time=now, **fields)
+    logged = log.log_event(session, event, identity=identity, now=now)
+    return {
+        "receipt": logged.receipt_json(),
+        "opening": logged.opening.to_json(),
+    }
+
+
 # --- reading --------------------------------------------------------------------------
 
 
@@ -792,6 +815,7 @@ def report_missing(
     report: MissingCreate,
     if_match: str | None,
     now: datetime,
+    identity: RegistryIdentity | None = None,
 ) -> ItemStatePublic:
     """The owner marks the item missing (the caller commits).
 
@@ -811,9 +835,11 @@ def report_missing(
     db_state.place = report.place
     db_state.description = report.description
     _bump(session, db_state, now=now)
-    _log(session, "missing", now=now, itemId=item_id)
+    logged = _log_with_receipt(
+        session, "missing", identity=identity, now=now, itemId=item_id
+    )
     status.suspension_changed(session=session, item_id=item_id)
-    return state_public(session, db_item, db_state)
+    return state_public(session, db_item, db_state).model_copy(update=logged)
 
 
 def confirm_stolen(
@@ -826,6 +852,7 @@ def confirm_stolen(
     now: datetime,
     require_if_match: bool = True,
     confirmed_at: datetime | None = None,
+    identity: RegistryIdentity | None = None,
 ) -> ItemStatePublic:
     """A trusted confirmer (police or insurer on the trust list) confirms the item
     stolen, from missing or directly (the caller commits).
@@ -862,9 +889,11 @@ def confirm_stolen(
     db_state.confirmed_by = confirmer
     db_state.confirmed_at = confirmed_at or now
     _bump(session, db_state, now=now)
-    _log(session, "stolen", now=now, itemId=item_id)
+    logged = _log_with_receipt(
+        session, "stolen", identity=identity, now=now, itemId=item_id
+    )
     status.suspension_changed(session=session, item_id=item_id)
-    return state_public(session, db_item, db_state)
+    return state_public(session, db_item, db_state).model_copy(update=logged)
 
 
 def mark_recovered(
@@ -874,6 +903,7 @@ def mark_recovered(
     did: str,
     if_match: str | None,
     now: datetime,
+    identity: RegistryIdentity | None = None,
 ) -> ItemStatePublic:
     """The owner or a trusted confirmer clears a missing or stolen report.
 
@@ -905,9 +935,11 @@ def mark_recovered(
         setattr(db_state, name, None)
     db_state.condition = ItemCondition.CLEAR.value
     _bump(session, db_state, now=now)
-    _log(session, "recovered", now=now, itemId=item_id)
+    logged = _log_with_receipt(
+        session, "recovered", identity=identity, now=now, itemId=item_id
+    )
     status.suspension_changed(session=session, item_id=item_id)
-    return state_public(session, db_item, db_state)
+    return state_public(session, db_item, db_state).model_copy(update=logged)
 
 
 # --- custody --------------------------------------------------------------------------

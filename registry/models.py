@@ -545,6 +545,12 @@ class ItemStatePublic(SQLModel):
     confirmed_by: str | None = None
     confirmed_at: datetime | None = None
     custody: CustodyPublic | None = None
+    # In the answer to a missing / stolen / recovered change only: the log receipt
+    # of that event and the caller's private opening of its salted leaf, the
+    # offline proof of when the registry recorded the report (null when the
+    # registry's key cannot sign checkpoints).
+    receipt: dict[str, Any] | None = None
+    opening: dict[str, Any] | None = None
 
 
 class StolenCheck(SQLModel):

@@ -503,27 +503,50 @@ def _change_state(
     report: Mapping[str, Any] | None,
     as_: str | None,
     passphrase_file: Path | None,
+    receipt_out: Path | None = None,
 ) -> dict[str, Any]:
-    with open_wallet(output, cfg, passphrase_file) as wallet:
-        did = _owner(wallet, as_)
-        client = connect(cfg, registry_url)
-        try:
-            _require(capability)
-            token = authenticate(client, wallet, did)
-            item_id = _item_id(item)
-            # Without If-Match the client fetches the item's current ETag first.
-            if capability == "missing":
-                state = client.report_missing(token, item_id, report)
-            elif capability == "stolen":
-                state = client.confirm_stolen(token, item_id, report or {})
-            else:
-                state = client.mark_recovered(token, item_id)
-        except RegistryProblem as exc:
-            raise _problem(exc) from exc
-        finally:
-            client.close()
+    """Report missing / confirm stolen / mark recovered; the summary. A
+    ``receipt_out`` file is claimed (created empty, never overwritten) before the
+    registry is asked, so the change is not made when the file cannot be written;
+    it is removed again if the change fails or the registry returns no receipt.
+
+    Raises:
+        CLIError: usage, the file exists, or the registry's problem (its code).
+    """
+    if receipt_out is not None:
+        _write_new(receipt_out, "")
+    try:
+        with open_wallet(output, cfg, passphrase_file) as wallet:
+            did = _owner(wallet, as_)
+            client = connect(cfg, registry_url)
+            try:
+                _require(capability)
+                token = authenticate(client, wallet, did)
+                item_id = _item_id(item)
+                # Without If-Match the client fetches the item's current ETag.
+                if capability == "missing":
+                    state = client.report_missing(token, item_id, report)
+                elif capability == "stolen":
+                    state = client.confirm_stolen(token, item_id, report or {})
+                else:
+                    state = client.mark_recovered(token, item_id)
+            except RegistryProblem as exc:
+                raise _problem(exc) from exc
+            finally:
+                client.close()
+    except BaseException:
+        if receipt_out is not None:
+            receipt_out.unlink(missing_ok=True)
+        raise
     public = _plain(state)
+    receipt = kept_receipt(public.get("receipt"), public.get("opening"))
+    if receipt_out is not None:
+        if receipt is None:
+            receipt_out.unlink(missing_ok=True)
+        else:
+            receipt_out.write_text(json.dumps(receipt, indent=2) + "\n", "utf-8")
     return {
+        "log_index": None if receipt is None else receipt["leafIndex"],
         "item": public["item_id"],
         "did": public["item_did"],
         "status": public["condition"],
@@ -557,6 +580,15 @@ LossDateOption = Annotated[
     ),
 ]
 PlaceOption = Annotated[str | None, typer.Option("--place", help="Where.")]
+ReceiptOutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--receipt-out",
+        help="Write the registry's log receipt of this report, with your private "
+        "opening, to this new file: the offline proof of when it was recorded.",
+        dir_okay=False,
+    ),
+]
 DescriptionOption = Annotated[
     str | None, typer.Option("--description", help="What happened.")
 ]
@@ -570,6 +602,7 @@ def report_missing_command(
     place: PlaceOption = None,
     description: DescriptionOption = None,
     as_: AsOption = None,
+    receipt_out: ReceiptOutOption = None,
     as_json: JsonOption = False,
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
@@ -588,6 +621,7 @@ def report_missing_command(
         ),
         as_=as_,
         passphrase_file=passphrase_file,
+        receipt_out=receipt_out,
     )
     output.result(summary, message="Reported missing.")
 
@@ -610,6 +644,7 @@ def confirm_stolen_command(
     place: PlaceOption = None,
     description: DescriptionOption = None,
     as_: AsOption = None,
+    receipt_out: ReceiptOutOption = None,
     as_json: JsonOption = False,
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
@@ -629,6 +664,7 @@ def confirm_stolen_command(
         ),
         as_=as_,
         passphrase_file=passphrase_file,
+        receipt_out=receipt_out,
     )
     output.result(summary, message="Confirmed stolen.")
 
@@ -763,6 +799,7 @@ def recovered_command(
     item: ItemArgument,
     registry: RegistryOption,
     as_: AsOption = None,
+    receipt_out: ReceiptOutOption = None,
     as_json: JsonOption = False,
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
@@ -777,6 +814,7 @@ def recovered_command(
         report=None,
         as_=as_,
         passphrase_file=passphrase_file,
+        receipt_out=receipt_out,
     )
     output.result(summary, message="Marked recovered.")
 

@@ -19,7 +19,7 @@ from did_vault import (
     ItemNotIdentifiableError,
 )
 from registry import lifecycle
-from registry.deps import ClockDep, PrincipalDep, SessionDep
+from registry.deps import ClockDep, IdentityDep, PrincipalDep, SessionDep
 from registry.errors import (
     AuthRequiredError,
     ForbiddenError,
@@ -91,6 +91,7 @@ def report_missing(
     response: Response,
     principal: PrincipalDep,
     session: SessionDep,
+    identity: IdentityDep,
     clock: ClockDep,
     if_match: IfMatch = None,
 ) -> ItemStatePublic:
@@ -101,6 +102,7 @@ def report_missing(
         report=report,
         if_match=if_match,
         now=clock(),
+        identity=identity,
     )
     session.commit()
     response.headers["ETag"] = state.etag
@@ -119,6 +121,7 @@ def confirm_stolen(
     response: Response,
     principal: PrincipalDep,
     session: SessionDep,
+    identity: IdentityDep,
     clock: ClockDep,
     if_match: IfMatch = None,
 ) -> ItemStatePublic:
@@ -129,6 +132,7 @@ def confirm_stolen(
         report=report,
         if_match=if_match,
         now=clock(),
+        identity=identity,
     )
     session.commit()
     response.headers["ETag"] = state.etag
@@ -146,6 +150,7 @@ def mark_recovered(
     response: Response,
     principal: PrincipalDep,
     session: SessionDep,
+    identity: IdentityDep,
     clock: ClockDep,
     if_match: IfMatch = None,
 ) -> ItemStatePublic:
@@ -155,6 +160,7 @@ def mark_recovered(
         did=principal.did,
         if_match=if_match,
         now=clock(),
+        identity=identity,
     )
     session.commit()
     response.headers["ETag"] = state.etag

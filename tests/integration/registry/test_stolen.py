@@ -2,11 +2,14 @@
 PostgreSQL: each rule with its code."""
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
+from did_vault import Opening, Receipt, check_registered_before, verify_receipt
+from registry import log
 from registry.models import TrustRole
 from registry.ratelimit import RateLimiter, bucket_key
 from registry.request_state import RateLimitBucket
@@ -389,3 +392,46 @@ def test_without_trusted_proxies_the_peer_is_the_client(app, registry_engine):
             headers={"X-Forwarded-For": "198.51.100.23"},
         )
     assert _bucket_keys(registry_engine) == [_pseudonym(app, "10.0.0.7")]
+
+
+def test_each_report_answers_with_its_log_receipt_and_opening(
+    client, owner_token, police_token, registered, identity, clock
+):
+    item_id = registered["item"]["id"]
+    keys = [log.note_key_of(identity)]
+    missing = _missing(client, owner_token, item_id, "*")
+    stolen = _stolen(client, police_token, item_id, missing.headers["ETag"])
+    recovered = client.post(
+        f"/v1/items/{item_id}/recovered",
+        headers=bearer(owner_token, **{"If-Match": stolen.headers["ETag"]}),
+    )
+    indexes = []
+    for kind, answer in (
+        ("missing", missing),
+        ("stolen", stolen),
+        ("recovered", recovered),
+    ):
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        receipt = Receipt.from_json(body["receipt"])
+        opening = Opening.from_json(body["opening"])
+        verified = verify_receipt(receipt, registry_keys=keys, opening=opening)
+        assert opening.event == {
+            "type": kind,
+            "time": verified.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "itemId": item_id,
+        }
+        # the caller can prove offline that the registry had the report by then
+        check_registered_before(
+            receipt,
+            clock() + timedelta(seconds=1),
+            registry_keys=keys,
+            opening=opening,
+        )
+        indexes.append(receipt.leaf_index)
+    assert indexes == sorted(set(indexes))
+    assert len(indexes) == 3
+    # the state read back carries no receipt: only the change's answer does
+    state = client.get(f"/v1/items/{item_id}/state", headers=bearer(owner_token))
+    assert state.json()["receipt"] is None
+    assert state.json()["opening"] is None

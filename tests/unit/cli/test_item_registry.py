@@ -35,13 +35,16 @@ from did_vault import (
     KDFParameters,
     KeyAlgorithm,
     NoteKey,
+    Opening,
     PrivateKey,
+    Receipt,
     UnsatisfiableQueryError,
     Wallet,
     create_did_key,
     issue_credential,
+    verify_receipt,
 )
-from registry import crud, log_witnesses, migrations
+from registry import crud, log, log_witnesses, migrations
 from registry.client import RegistryClient
 from registry.config import Settings
 from registry.db import make_engine
@@ -831,3 +834,54 @@ def test_a_receipt_whose_checkpoint_no_witness_saw_moves_to_a_witnessed_one(
     for local_id in tv_credentials:
         assert rows[local_id]["action"] == "unchanged"
         assert {rows[local_id]["tree_size"]} == moved_to
+
+
+def test_report_missing_keeps_the_log_receipt_of_the_report(
+    registry, wallet_with_brand_credential, capsys, tmp_path
+):
+    code, registered = run(
+        capsys,
+        *("item", "register", "--registry", registry.url),
+        *("--credential", "tv", "--as", "alice"),
+    )
+    assert code == 0, registered
+    receipt_file = tmp_path / "missing-receipt.json"
+    code, missing = run(
+        capsys,
+        *("item", "report-missing", registered["item"], "--registry", registry.url),
+        *("--as", "alice", "--receipt-out", str(receipt_file)),
+    )
+    assert code == 0, missing
+    kept = json.loads(receipt_file.read_text())
+    assert missing["log_index"] == kept["leafIndex"]
+    assert kept["opening"]["event"]["type"] == "missing"
+    assert kept["opening"]["event"]["itemId"] == registered["item"]
+    # the receipt verifies offline against the registry's checkpoint key
+    receipt = Receipt.from_json(kept)
+    opening = Opening.from_json(kept["opening"])
+    port = int(registry.url.rsplit(":", 1)[1])
+    identity = RegistryIdentity.from_key(
+        PrivateKey(KeyAlgorithm.ED25519, bytes(range(32))),
+        domain="localhost",
+        port=port,
+    )
+    verified = verify_receipt(
+        receipt, registry_keys=[log.note_key_of(identity)], opening=opening
+    )
+    assert verified.leaf_index == missing["log_index"]
+
+    # an existing file is refused before the registry is asked: nothing changes
+    recovered = ("item", "recovered", registered["item"], "--registry", registry.url)
+    code, refused = run(
+        capsys, *recovered, "--as", "alice", "--receipt-out", str(receipt_file)
+    )
+    assert code == 65, refused
+    assert refused["code"] == "cli.file-exists"
+    code, recovered_now = run(
+        capsys,
+        *recovered,
+        *("--as", "alice", "--receipt-out", str(tmp_path / "recovered.json")),
+    )
+    assert code == 0, recovered_now
+    assert recovered_now["status"] == "clear"
+    assert recovered_now["log_index"] > missing["log_index"]
