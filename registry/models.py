@@ -12,9 +12,9 @@ hold no bits: an entry's bit is set exactly when its ownership row is revoked.
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, StringConstraints, model_validator
 from sqlalchemy import Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
@@ -309,6 +309,13 @@ class NoncePublic(SQLModel):
 # --- lifecycle: transfers, custody, missing and stolen (revision 0004) -------------
 
 TRANSFER_TEXT_MAX = 500
+# Free text in requests follows the standard item schema's text rules
+# (specs/schemas/common.schema.json): one line has no control characters, several
+# lines may also hold tabs and line breaks. PostgreSQL text cannot hold a NUL at all.
+SingleLineText = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]
+MultiLineText = Annotated[
+    str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+]
 
 
 class ItemCondition(StrEnum):
@@ -485,7 +492,7 @@ class CustodyCreate(SQLModel):
 
     custodian: str = Field(min_length=7, max_length=DID_MAX_LENGTH)
     purpose: CustodyPurpose
-    note: str = Field(default="", max_length=TRANSFER_TEXT_MAX)
+    note: MultiLineText = Field(default="", max_length=TRANSFER_TEXT_MAX)
     expected_back: datetime | None = None
 
 
@@ -512,8 +519,8 @@ class MissingCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     loss_date: datetime | None = None
-    place: str | None = Field(default=None, max_length=TRANSFER_TEXT_MAX)
-    description: str | None = Field(default=None, max_length=4000)
+    place: SingleLineText | None = Field(default=None, max_length=TRANSFER_TEXT_MAX)
+    description: MultiLineText | None = Field(default=None, max_length=4000)
 
 
 class StolenConfirm(SQLModel):
@@ -522,9 +529,9 @@ class StolenConfirm(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     reported_at: datetime
-    police_report_number: str = Field(min_length=1, max_length=64)
-    place: str | None = Field(default=None, max_length=TRANSFER_TEXT_MAX)
-    description: str | None = Field(default=None, max_length=4000)
+    police_report_number: SingleLineText = Field(min_length=1, max_length=64)
+    place: SingleLineText | None = Field(default=None, max_length=TRANSFER_TEXT_MAX)
+    description: MultiLineText | None = Field(default=None, max_length=4000)
 
 
 class ItemStatePublic(SQLModel):

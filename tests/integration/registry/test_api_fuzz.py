@@ -192,14 +192,24 @@ def _fuzz(
     run()
 
 
-# Bodies and parameters that generation rarely produces. "nul-in-accepted-fields"
-# gets past DID validation (a did:key) so that its NUL reaches the database.
+# Bodies and parameters that generation rarely produces. The "nul-in-…" bodies are
+# otherwise valid for one operation (a trust entry, a missing or stolen report, a
+# custody), so that their NUL would reach the database.
 VALID_DID = "did:key:z6MkvRXNYcE7MMduynWTgeKbDaT1iijDSC8pZqXZc8rHPrf2"
 HOSTILE_BODIES = {
     "not-utf-8": b'{"did": "\xff\xfe\xc0"}',
     "nul-in-string": b'{"did": "did:key:\\u0000"}',
     "nul-in-accepted-fields": json.dumps(
         {"did": VALID_DID, "role": "police", "note": "a\u0000", "brand": ""}
+    ).encode(),
+    "nul-in-report": json.dumps(
+        {"place": "a\u0000", "description": "b\u0000"}
+    ).encode(),
+    "nul-in-custody": json.dumps(
+        {"custodian": VALID_DID, "purpose": "repair", "note": "a\u0000"}
+    ).encode(),
+    "nul-in-stolen-report": json.dumps(
+        {"reported_at": "2026-11-23T11:00:00Z", "police_report_number": "P\u0000"}
     ).encode(),
     "nul-raw": b'{"a\x00": 1}',
     "huge-integer": b'{"did": 1' + b"0" * 5000 + b"}",

@@ -240,6 +240,44 @@ def test_a_malformed_item_id_is_a_documented_request_problem(
     assert "400" in documented["responses"]
 
 
+@pytest.mark.parametrize(
+    ("action", "field", "value"),
+    [
+        ("missing", "place", "Main\x00Street"),
+        ("missing", "place", "Main\nStreet"),
+        ("missing", "description", "red\x00bike"),
+        ("stolen", "police_report_number", "PR\x00-1"),
+        ("stolen", "place", "Main\x00Street"),
+        ("stolen", "description", "bell\x07"),
+    ],
+)
+def test_a_report_with_a_control_character_is_a_request_problem(
+    client, owner_token, police_token, registered, assert_problem, action, field, value
+):
+    # Found by the API fuzzer's probes: a NUL answered 500 on PostgreSQL.
+    item_id = registered["item"]["id"]
+    token = owner_token if action == "missing" else police_token
+    body = {**({} if action == "missing" else REPORT), field: value}
+    response = client.post(
+        f"/v1/items/{item_id}/{action}",
+        json=body,
+        headers=bearer(token, **{"If-Match": "*"}),
+    )
+    assert_problem(response, status=400, code="request.invalid")
+    state = client.get(f"/v1/items/{item_id}/state", headers=bearer(owner_token))
+    assert state.json()["condition"] == "clear"
+
+
+def test_a_report_description_may_span_lines(client, owner_token, registered):
+    item_id = registered["item"]["id"]
+    response = client.post(
+        f"/v1/items/{item_id}/missing",
+        json={"description": "red bike\n\twith a basket"},
+        headers=bearer(owner_token, **{"If-Match": "*"}),
+    )
+    assert response.status_code == 200, response.text
+
+
 def test_changes_need_a_current_etag(client, owner_token, registered, assert_problem):
     item_id = registered["item"]["id"]
     old = _etag(client, owner_token, item_id)

@@ -422,6 +422,26 @@ def test_custody_twice_is_refused(
     )
 
 
+@pytest.mark.parametrize("note", ["left at\x00the shop", "bell\x07"])
+def test_custody_note_with_a_control_character_is_a_request_problem(
+    client, seller_token, registered, make_holder, assert_problem, note
+):
+    # Found by the API fuzzer's probes: a NUL answered 500 on PostgreSQL.
+    item_id = registered["item"]["id"]
+    body = {"custodian": make_holder(16).did, "purpose": "repair", "note": note}
+    assert_problem(
+        client.post(
+            f"/v1/items/{item_id}/custody",
+            json=body,
+            headers=bearer(seller_token, **{"If-Match": "*"}),
+        ),
+        status=400,
+        code="request.invalid",
+    )
+    history = client.get(f"/v1/items/{item_id}/custody", headers=bearer(seller_token))
+    assert history.json()["count"] == 0
+
+
 def test_custody_needs_if_match(
     client, seller_token, registered, make_holder, assert_problem
 ):
