@@ -829,3 +829,26 @@ def test_private_key_with_a_plain_algorithm_string_is_not_silently_p256() -> Non
     except TypeError:
         return
     assert key.public_key.raw == PrivateKey(KeyAlgorithm.ED25519, seed).public_key.raw
+
+
+def test_verify_uses_the_default_backend(
+    ed25519_key: PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from did_vault import keys
+    from did_vault.primitives import ed25519
+
+    assert keys.DEFAULT_VERIFY_BACKEND == "sodium"
+    seen: list[str] = []
+    original = ed25519.verify_with
+
+    def spy(*args: object, backend: str, **kwargs: object) -> bool:
+        seen.append(backend)
+        return original(*args, backend=backend, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ed25519, "verify_with", spy)
+    signature = ed25519_key.sign(MESSAGE)
+    ed25519_key.public_key.verify(signature, MESSAGE)
+    monkeypatch.setattr(keys, "DEFAULT_VERIFY_BACKEND", "cryptography")
+    ed25519_key.public_key.verify(signature, MESSAGE)
+    ed25519_key.public_key.verify(signature, MESSAGE, backend="sodium")
+    assert seen == ["sodium", "cryptography", "sodium"]
