@@ -14,18 +14,24 @@ All three take an ``InventoryExport`` (``Wallet.export_inventory``) and return b
   injection); the importer removes it.
 - **PDF** lists, per item: name, brand, model, *masked* serial and identifiers,
   purchase date and price, valuation with basis and date, evidence digests and
-  registry status. It uses the PDF core fonts (Latin-1): other characters print as
-  ``?``. Full serials, Digital Links and evidence URLs are never printed.
+  registry status. It embeds DejaVu Sans (bundled in ``did_vault/items/fonts``,
+  Bitstream Vera license), so Latin, Greek and Cyrillic text prints as written; a
+  character the font lacks (e.g. CJK) prints as ``?``. Full serials, Digital Links
+  and evidence URLs are never printed.
 """
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Mapping
 from datetime import UTC
+from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -295,8 +301,36 @@ def mask_serial(serial: str) -> str:
     return MASK_CHARACTER * hidden + serial[hidden:]
 
 
-def _latin1(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")
+FONT_FAMILY = "DejaVuSans"
+_FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+
+
+@functools.cache
+def _font_paths() -> dict[str, Path]:
+    """The bundled font files by style (``""`` regular, ``"B"`` bold)."""
+    folder = resources.files("did_vault.items").joinpath("fonts")
+    return {
+        style: Path(str(folder.joinpath(name))) for style, name in _FONT_FILES.items()
+    }
+
+
+@functools.cache
+def _covered() -> frozenset[int]:
+    """The code points both bundled fonts draw."""
+    points: set[int] | None = None
+    for path in _font_paths().values():
+        with TTFont(path) as font:
+            drawn = set(font.getBestCmap())
+        points = drawn if points is None else points & drawn
+    return frozenset(points or ())
+
+
+def _printable(text: str) -> str:
+    """``text`` with each character the font cannot draw replaced by ``?``."""
+    covered = _covered()
+    return "".join(
+        char if ord(char) in covered or char in "\n\t" else "?" for char in text
+    )
 
 
 def _money(value: Mapping[str, Any] | None) -> str | None:
@@ -364,10 +398,12 @@ def inventory_pdf(export: InventoryExport) -> bytes:
     pdf.set_author(export.owner)
     pdf.set_creator("did-vault")
     pdf.set_auto_page_break(auto=True, margin=15)
+    for style, path in _font_paths().items():
+        pdf.add_font(FONT_FAMILY, style, path)
     pdf.add_page()
-    pdf.set_font("Helvetica", style="B", size=16)
+    pdf.set_font(FONT_FAMILY, style="B", size=16)
     pdf.cell(0, 10, "Inventory for insurance", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", size=9)
+    pdf.set_font(FONT_FAMILY, size=9)
     totals: dict[str, float] = {}
     for entry in export.items:
         valuation = entry.ownership.valuation if entry.ownership else None
@@ -386,15 +422,15 @@ def inventory_pdf(export: InventoryExport) -> bytes:
         _line(pdf, label, value)
     for number, entry in enumerate(export.items, start=1):
         pdf.ln(3)
-        pdf.set_font("Helvetica", style="B", size=11)
+        pdf.set_font(FONT_FAMILY, style="B", size=11)
         pdf.multi_cell(
             0,
             6,
-            _latin1(f"{number}. {entry.item.name}"),
+            _printable(f"{number}. {entry.item.name}"),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
-        pdf.set_font("Helvetica", size=9)
+        pdf.set_font(FONT_FAMILY, size=9)
         for label, value in _item_lines(entry):
             _line(pdf, label, value)
     return bytes(pdf.output())
@@ -404,7 +440,7 @@ def _line(pdf: FPDF, label: str, value: str) -> None:
     pdf.multi_cell(
         0,
         4.5,
-        _latin1(f"{label}: {value}"),
+        _printable(f"{label}: {value}"),
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
