@@ -44,6 +44,7 @@ from did_vault.credentials import (
 )
 from did_vault.credentials.request import (
     PresentationAnswer,
+    check_holder_is_subject,
     check_presentation_request,
 )
 from did_vault.credentials.status import (
@@ -521,6 +522,7 @@ __all__ = [
     "build_status_list_credential",
     "check_against_template",
     "check_consistency",
+    "check_holder_is_subject",
     "check_presentation_request",
     "check_registered_before",
     "check_request",

@@ -90,6 +90,7 @@ SOURCES: dict[str, list[str] | None] = {
     ],
     "did_vault.credentials.request": [
         "PresentationAnswer",
+        "check_holder_is_subject",
         "check_presentation_request",
     ],
     "did_vault.credentials.token_status": [

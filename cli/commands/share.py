@@ -66,6 +66,7 @@ from did_vault import (
     TokenStatusChecker,
     VerificationError,
     Wallet,
+    check_holder_is_subject,
     check_presentation_request,
     check_request,
     format_claim_path,
@@ -471,6 +472,8 @@ def _verify_data_integrity(
         status_checker=status_list_checker(cfg, resolver),
     )
     checks.extend({"check": c.name, "detail": c.detail} for c in result.checks)
+    check_holder_is_subject(result)
+    checks.append({"check": "holder", "detail": "every credential is about the holder"})
     _consume(nonces, nonce)
     checks.append({"check": "nonce", "detail": "single use, consumed"})
     unrequested: list[str] = []

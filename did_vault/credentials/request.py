@@ -23,7 +23,11 @@ from typing import Any, Final
 from did_vault.contexts import ContextLoader
 from did_vault.credentials.rdfc import expanded_types
 from did_vault.credentials.verifier import PresentationVerification
-from did_vault.errors import DidVaultError, UnsatisfiableQueryError
+from did_vault.errors import (
+    DidVaultError,
+    HolderMismatchError,
+    UnsatisfiableQueryError,
+)
 from did_vault.sd_jwt.dcql import (
     W3C_VC_FORMAT,
     ClaimPath,
@@ -100,6 +104,38 @@ def check_presentation_request(
             raise _wrong_format([asked.format], query=asked.id) from exc
         raise
     return PresentationAnswer(answer=answer, unrequested=_unrequested(answer, verified))
+
+
+def check_holder_is_subject(verified: PresentationVerification) -> None:
+    """Holder binding for a verifier: every credential in a verified presentation is
+    about its holder (one of its ``credentialSubject`` ids is the presentation's
+    ``holder``, whose key signed it).
+
+    VCDM 2.0 lets a holder present credentials about others; a vendor or insurer
+    asking "does this person hold this?" must not accept that, or anyone who once
+    saw a credential could present it as theirs. The SD-JWT path binds by Key
+    Binding to the ``cnf`` key instead.
+
+    Raises:
+        HolderMismatchError: a credential names no subject id, or none that is the
+            holder (``credential``: its position in the presentation).
+    """
+    holder = verified.presentation.holder_id if verified.presentation else None
+    for index, item in enumerate(verified.credentials):
+        subjects = item.document.get("credentialSubject")
+        entries = subjects if isinstance(subjects, list) else [subjects]
+        ids = {
+            entry.get("id")
+            for entry in entries
+            if isinstance(entry, Mapping) and isinstance(entry.get("id"), str)
+        }
+        if holder is None or holder not in ids:
+            raise HolderMismatchError(
+                "a credential in the presentation is not about its holder: it "
+                "names another subject (or none), so its presentation proves "
+                "nothing about who holds it",
+                credential=index,
+            )
 
 
 def _wrong_format(formats: list[str], **context: str) -> UnsatisfiableQueryError:

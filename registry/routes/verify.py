@@ -33,6 +33,7 @@ from did_vault import (
     CredentialNotYetValidError,
     CredentialRevokedError,
     DCQLQuery,
+    HolderMismatchError,
     InvalidNonceError,
     IssuerMismatchError,
     KeyBindingInvalidError,
@@ -44,6 +45,7 @@ from did_vault import (
     UnknownRequestTemplateError,
     UnsatisfiableQueryError,
     check_against_template,
+    check_holder_is_subject,
     check_presentation_request,
     check_request,
     load_template,
@@ -89,6 +91,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/verify", tags=["verify"])
 CONSENT_TYPE = "OwnershipDisclosureConsent"
 _AUTH = (AuthRequiredError, TokenInvalidError, TokenExpiredError)
 _VERIFY = (
+    HolderMismatchError,
     MalformedCredentialError,
     ProofVerificationError,
     IssuerMismatchError,
@@ -321,6 +324,7 @@ def verify_vendor_presentation(
         now=now,
         status_checker=checker.bitstring,
     )
+    check_holder_is_subject(result)
     if query is not None:
         check_presentation_request(result, query)
     holder = result.presentation.holder_id if result.presentation else None

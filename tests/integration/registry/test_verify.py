@@ -528,3 +528,20 @@ def test_expired_consent_is_refused(
         status=422,
         code="credential.expired",
     )
+
+
+def test_someone_elses_ownership_credential_in_a_presentation_is_refused(
+    client, vendor, vendor_token, registered, make_holder, assert_problem
+):
+    """A credential seen once (it travels whole in a DI VP) presented by another
+    DID: the VP verifies as a VP, but it is not about its holder."""
+    mallory = make_holder(59)
+    nonce = uuid.uuid4().hex
+    response = _verify(
+        client,
+        vendor_token,
+        presentation=_di_present(registered, mallory, domain=vendor.did, nonce=nonce),
+        nonce=nonce,
+        audience=vendor.did,
+    )
+    assert_problem(response, status=422, code="presentation.holder-mismatch")

@@ -514,7 +514,7 @@ def test_verify_a_data_integrity_presentation_against_an_ldp_vc_request(
     assert result["format"] == "ldp_vp"
     assert result["credentials"][0]["credentialSubject"]["model"] == "Trekking 7"
     names = [check["check"] for check in result["checks"]]
-    assert names[-3:] == ["credentials", "nonce", "request"]
+    assert names[-4:] == ["credentials", "holder", "nonce", "request"]
     # a Data Integrity VP shows the whole credential: what was not asked is listed
     assert "credentialSubject.serialNumber" in result["unrequested"]
     assert "credentialSubject.model" not in result["unrequested"]
@@ -613,3 +613,34 @@ def test_human_verify_of_a_data_integrity_presentation_says_what_it_showed(
     out = capsys.readouterr().out
     assert "Valid presentation." in out
     assert "shows its credentials whole" in out
+
+
+def test_verify_refuses_a_credential_about_someone_else_than_the_holder(
+    home: Path, capsys, tmp_path: Path
+) -> None:
+    """Mallory saw Alice's credential and presents it in her own VP: the
+    presentation verifies as such, but it is not about its holder."""
+    run(capsys, "init")
+    run(capsys, "did", "create", "--alias", "brand")
+    _, alice = run(capsys, "did", "create", "--alias", "alice")
+    run(capsys, "did", "create", "--alias", "mallory")
+    subject = tmp_path / "di-subject.json"
+    subject.write_text(json.dumps({"id": alice["did"], **DI_SUBJECT}))
+    code, issued = run(
+        capsys,
+        *("credential", "issue", "--issuer", "brand", "--subject", str(subject)),
+        *("--type", "ItemIdentityCredential", "--store"),
+        *("--context", "https://registry.example/ns/registry/v1"),
+    )
+    assert code == 0, issued
+    out = tmp_path / "vp.json"
+    code, presented = run(
+        capsys,
+        *("present", "--credential", issued["id"], "--holder", "mallory"),
+        *("--challenge", NONCE, "--domain", AUDIENCE, "--out", str(out)),
+    )
+    assert code == 0, presented
+
+    code, problem = verify(capsys, out)
+    assert code == 1, problem
+    assert problem["code"] == "presentation.holder-mismatch"

@@ -10,13 +10,16 @@ from did_vault.credentials.issuer import (
     issue_credential,
     sign_presentation,
 )
-from did_vault.credentials.request import check_presentation_request
+from did_vault.credentials.request import (
+    check_holder_is_subject,
+    check_presentation_request,
+)
 from did_vault.credentials.verifier import (
     PresentationVerification,
     verify_presentation,
 )
 from did_vault.dids import create_did_key, default_resolver
-from did_vault.errors import UnsatisfiableQueryError
+from did_vault.errors import HolderMismatchError, UnsatisfiableQueryError
 from did_vault.keys import KeyAlgorithm, PrivateKey
 from did_vault.sd_jwt.dcql import DCQLQuery, load_template
 
@@ -203,3 +206,43 @@ def test_credential_sets_pick_the_option_the_presentation_answers() -> None:
     )
     answer = check_presentation_request(_verified([_ownership()]), query)
     assert [m.query_id for m in answer.answer.matches] == ["ownership"]
+
+
+# --- holder binding -------------------------------------------------------------------
+
+
+def _about(subject: Any) -> dict[str, Any]:
+    """An OwnershipCredential like ``_ownership`` with another credentialSubject."""
+    unsigned = {name: value for name, value in _ownership().items() if name != "proof"}
+    unsigned["credentialSubject"] = subject
+    return issue_credential(
+        unsigned,
+        key=ISSUER_KEY,
+        verification_method=_method(ISSUER_KEY),
+        created=CREATED,
+    )
+
+
+def test_a_credential_about_its_holder_passes_the_holder_check():
+    check_holder_is_subject(_verified([_ownership()]))
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"id": "did:key:z6MkvRXNYcE7MMduynWTgeKbDaT1iijDSC8pZqXZc8rHPrf2"},
+        {"name": "no subject id: a bearer credential"},
+    ],
+    ids=["another-did", "no-subject-id"],
+)
+def test_a_credential_not_about_its_holder_fails_the_holder_check(subject):
+    verified = _verified([_ownership(), _about(subject)])
+    with pytest.raises(HolderMismatchError) as raised:
+        check_holder_is_subject(verified)
+    assert raised.value.code == "presentation.holder-mismatch"
+    assert raised.value.context["credential"] == 1
+
+
+def test_one_of_several_subjects_being_the_holder_is_enough():
+    both = [{"id": ITEM}, {"id": _did(HOLDER_KEY)}]
+    check_holder_is_subject(_verified([_about(both)]))
