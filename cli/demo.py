@@ -18,7 +18,6 @@ it. The user's own wallet and registry data are never touched.
 import contextlib
 import datetime
 import io
-import ipaddress
 import json
 import os
 import secrets
@@ -36,12 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from cli.commands.lifecycle import available_capabilities
+from cli.localtls import local_certificates
 from cli.output import Output
 from did_vault import PrivateKey
 
@@ -198,78 +194,11 @@ def _check(out: Output, condition: bool, claim: str) -> None:
 
 def _test_certificates(workdir: Path) -> tuple[Path, Path, Path]:
     """A throwaway CA and a 'localhost' certificate it signed: (ca, cert, key)."""
-    now = datetime.datetime.now(datetime.UTC)
-    lifetime = datetime.timedelta(hours=2)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "did-vault demo CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + lifetime)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + lifetime)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_pem, cert_pem, key_pem = local_certificates("did-vault demo CA")
     ca, cert, key = workdir / "ca.pem", workdir / "cert.pem", workdir / "key.pem"
-    ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    cert.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM))
-    _write_secret(
-        key,
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode("ascii"),
-    )
+    ca.write_bytes(ca_pem)
+    cert.write_bytes(cert_pem)
+    _write_secret(key, key_pem.decode("ascii"))
     return ca, cert, key
 
 
