@@ -16,21 +16,8 @@ from typing import Annotated, Any
 import typer
 
 from cli.commands.item import app as item_app
-from cli.commands.item_registry import (
-    AsOption,
-    RegistryOption,
-    _owner,
-    _problem,
-    authenticate,
-    connect,
-)
-from cli.context import (
-    CLISettings,
-    JsonOption,
-    PassphraseFileOption,
-    open_wallet,
-    settings,
-)
+from cli.commands.item_registry import AsOption, RegistryOption, registry_session
+from cli.context import CLISettings, JsonOption, PassphraseFileOption, settings
 from cli.output import Output
 from registry.client import RegistryClient, RegistryProblem
 from registry.models import CustodyPublic, CustodyPurpose
@@ -98,23 +85,21 @@ def start_custody(
     Raises:
         CLIError: the registry's problem (its code).
     """
-    with open_wallet(output, cfg, passphrase_file) as wallet:
-        owner = _owner(wallet, as_)
-        client = connect(cfg, registry_url)
-        try:
-            token = authenticate(client, wallet, owner)
-            custody = client.start_custody(
-                token,
-                _item_id(item),
-                custodian=custodian,
-                purpose=purpose.value,
-                note=note,
-                expected_back=expected_back,
-            )
-        except RegistryProblem as exc:
-            raise _problem(exc) from exc
-        finally:
-            client.close()
+    with registry_session(
+        output,
+        cfg,
+        registry_url=registry_url,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    ) as session:
+        custody = session.client.start_custody(
+            session.token,
+            _item_id(item),
+            custodian=custodian,
+            purpose=purpose.value,
+            note=note,
+            expected_back=expected_back,
+        )
     return _summary(custody)
 
 
@@ -132,19 +117,19 @@ def end_custody(
     Raises:
         CLIError: the registry's problem (its code).
     """
-    with open_wallet(output, cfg, passphrase_file) as wallet:
-        did = _owner(wallet, as_)
-        client = connect(cfg, registry_url)
-        try:
-            token = authenticate(client, wallet, did)
-            item_id = _item_id(item)
-            custody = client.end_custody(
-                token, item_id, if_match=_etag_or_any(client, token, item_id)
-            )
-        except RegistryProblem as exc:
-            raise _problem(exc) from exc
-        finally:
-            client.close()
+    with registry_session(
+        output,
+        cfg,
+        registry_url=registry_url,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    ) as session:
+        item_id = _item_id(item)
+        custody = session.client.end_custody(
+            session.token,
+            item_id,
+            if_match=_etag_or_any(session.client, session.token, item_id),
+        )
     return _summary(custody)
 
 
@@ -162,16 +147,14 @@ def list_custody(
     Raises:
         CLIError: the registry's problem (its code).
     """
-    with open_wallet(output, cfg, passphrase_file) as wallet:
-        owner = _owner(wallet, as_)
-        client = connect(cfg, registry_url)
-        try:
-            token = authenticate(client, wallet, owner)
-            history = client.custody(token, _item_id(item))
-        except RegistryProblem as exc:
-            raise _problem(exc) from exc
-        finally:
-            client.close()
+    with registry_session(
+        output,
+        cfg,
+        registry_url=registry_url,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    ) as session:
+        history = session.client.custody(session.token, _item_id(item))
     return [_summary(custody) for custody in history.data]
 
 

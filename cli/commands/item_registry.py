@@ -26,7 +26,9 @@ from its did:web document and must verify the kept note as well as the fetched o
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -133,6 +135,45 @@ def _owner(wallet: Wallet, as_: str | None) -> str:
             exit_code=65,
         )
     return dids[0].did
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySession:
+    """An open wallet and a registry client authenticated as one of its DIDs."""
+
+    wallet: Wallet
+    client: RegistryClient
+    did: str
+    token: str
+
+
+@contextmanager
+def registry_session(
+    output: Output,
+    cfg: CLISettings,
+    *,
+    registry_url: str,
+    as_: str | None,
+    passphrase_file: Path | None,
+) -> Iterator[RegistrySession]:
+    """Open the wallet, connect to ``registry_url`` and authenticate as ``as_``
+    (default: the wallet's first DID); a registry problem raised inside becomes the
+    command line's error with its code. The client is closed, then the wallet.
+
+    Raises:
+        CLIError: no DID, or the registry's problem (its code).
+    """
+    with open_wallet(output, cfg, passphrase_file) as wallet:
+        did = _owner(wallet, as_)
+        client = connect(cfg, registry_url)
+        try:
+            yield RegistrySession(
+                wallet, client, did, authenticate(client, wallet, did)
+            )
+        except RegistryProblem as exc:
+            raise _problem(exc) from exc
+        finally:
+            client.close()
 
 
 def authenticate(client: RegistryClient, wallet: Wallet, did: str) -> str:
@@ -546,15 +587,14 @@ def list_registry_items(
     Raises:
         CLIError: the registry's problem (its code), or no DID in the wallet.
     """
-    with open_wallet(output, cfg, passphrase_file) as wallet:
-        owner = _owner(wallet, as_)
-        client = connect(cfg, registry_url)
-        try:
-            listed = client.list_items(authenticate(client, wallet, owner))
-        except RegistryProblem as exc:
-            raise _problem(exc) from exc
-        finally:
-            client.close()
+    with registry_session(
+        output,
+        cfg,
+        registry_url=registry_url,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    ) as session:
+        listed = session.client.list_items(session.token)
     rows = [
         {
             "id": item.id,

@@ -45,9 +45,9 @@ from cli.commands.item_registry import (
     RegistryOption,
     _owner,
     _problem,
-    authenticate,
     connect,
     kept_receipt,
+    registry_session,
 )
 from cli.context import (
     CLIError,
@@ -226,52 +226,52 @@ def create_offer(
         CLIError: usage, or the registry's problem (its code).
     """
     moment = now or datetime.now(UTC)
-    with open_wallet(output, cfg, passphrase_file) as wallet:
-        seller = _owner(wallet, as_)
+    _require("transfer")
+    with registry_session(
+        output,
+        cfg,
+        registry_url=registry_url,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    ) as session:
+        wallet, client, token = session.wallet, session.client, session.token
+        seller = session.did
         record = wallet.get_did(seller)
-        client = connect(cfg, registry_url)
-        try:
-            _require("transfer")
-            token = authenticate(client, wallet, seller)
-            item_did = _item_did(client, token, item)
-            offer_nonce = secrets.token_urlsafe(16)
-            claim_code = None if buyer is not None else items.new_claim_code()
-            recipient = (
-                {"buyer": buyer}
-                if claim_code is None
-                else {
-                    "claimCodeDigest": items.claim_code_digest(
-                        claim_code, nonce=offer_nonce
-                    )
-                }
-            )
-            terms = items.TransferOffer.from_json(
-                {
-                    "type": "TransferOffer",
-                    "item": item_did,
-                    "seller": seller,
-                    **recipient,
-                    "nonce": offer_nonce,
-                    "validThrough": items.format_date_time(moment + valid_for),
-                    **({"price": price} if price else {}),
-                }
-            )
-            unsigned = items.build_credential(
-                terms,
-                issuer=seller,
-                valid_from=moment,
-                credential_id=f"urn:uuid:{uuid.uuid4()}",
-            )
-            offer = issue_credential(
-                unsigned,
-                key=wallet.signing_key(seller),
-                verification_method=record.verification_method,
-            )
-            filed = _plain(client.create_offer(token, offer))
-        except RegistryProblem as exc:
-            raise _problem(exc) from exc
-        finally:
-            client.close()
+        item_did = _item_did(client, token, item)
+        offer_nonce = secrets.token_urlsafe(16)
+        claim_code = None if buyer is not None else items.new_claim_code()
+        recipient = (
+            {"buyer": buyer}
+            if claim_code is None
+            else {
+                "claimCodeDigest": items.claim_code_digest(
+                    claim_code, nonce=offer_nonce
+                )
+            }
+        )
+        terms = items.TransferOffer.from_json(
+            {
+                "type": "TransferOffer",
+                "item": item_did,
+                "seller": seller,
+                **recipient,
+                "nonce": offer_nonce,
+                "validThrough": items.format_date_time(moment + valid_for),
+                **({"price": price} if price else {}),
+            }
+        )
+        unsigned = items.build_credential(
+            terms,
+            issuer=seller,
+            valid_from=moment,
+            credential_id=f"urn:uuid:{uuid.uuid4()}",
+        )
+        offer = issue_credential(
+            unsigned,
+            key=wallet.signing_key(seller),
+            verification_method=record.verification_method,
+        )
+        filed = _plain(client.create_offer(token, offer))
     return {
         "kind": OFFER_FILE_KIND,
         "registry": registry_url,
@@ -371,60 +371,60 @@ def accept_offer(
         CLIError: the offer names another buyer, or the registry's problem.
     """
     moment = now or datetime.now(UTC)
-    with open_wallet(output, cfg, passphrase_file) as wallet:
-        buyer = _owner(wallet, as_)
+    _require("transfer")
+    with registry_session(
+        output,
+        cfg,
+        registry_url=registry_url,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    ) as session:
+        wallet, client, token = session.wallet, session.client, session.token
+        buyer = session.did
         record = wallet.get_did(buyer)
-        client = connect(cfg, registry_url)
-        try:
-            _require("transfer")
-            token = authenticate(client, wallet, buyer)
-            filed = _plain(
-                client.get_offer(token, offer_id)
-                if claim_code is None
-                else client.claim_offer(token, offer_id, claim_code)
+        filed = _plain(
+            client.get_offer(token, offer_id)
+            if claim_code is None
+            else client.claim_offer(token, offer_id, claim_code)
+        )
+        offer = filed["offer"]
+        terms = offer["credentialSubject"]
+        if "claimCodeDigest" in terms and claim_code is None:
+            raise CLIError(
+                "cli.usage",
+                "the offer is made to a claim code; give it with --claim-code",
+                exit_code=65,
             )
-            offer = filed["offer"]
-            terms = offer["credentialSubject"]
-            if "claimCodeDigest" in terms and claim_code is None:
-                raise CLIError(
-                    "cli.usage",
-                    "the offer is made to a claim code; give it with --claim-code",
-                    exit_code=65,
-                )
-            if claim_code is None and terms.get("buyer") != buyer:
-                raise CLIError(
-                    "cli.usage",
-                    "the offer is made to another DID; use --as with the buyer's DID",
-                    exit_code=65,
-                )
-            acceptance_terms = items.TransferAcceptance.from_json(
-                {
-                    "type": "TransferAcceptance",
-                    "item": terms["item"],
-                    "seller": terms["seller"],
-                    "buyer": buyer,
-                    "nonce": terms["nonce"],
-                    "offer": {"id": offer["id"], "digestMultibase": filed["digest"]},
-                    "acceptedAt": items.format_date_time(moment),
-                }
+        if claim_code is None and terms.get("buyer") != buyer:
+            raise CLIError(
+                "cli.usage",
+                "the offer is made to another DID; use --as with the buyer's DID",
+                exit_code=65,
             )
-            acceptance = issue_credential(
-                items.build_credential(
-                    acceptance_terms,
-                    issuer=buyer,
-                    valid_from=moment,
-                    credential_id=f"urn:uuid:{uuid.uuid4()}",
-                ),
-                key=wallet.signing_key(buyer),
-                verification_method=record.verification_method,
-            )
-            result = _plain(
-                client.accept_offer(token, offer_id, acceptance, claim_code=claim_code)
-            )
-        except RegistryProblem as exc:
-            raise _problem(exc) from exc
-        finally:
-            client.close()
+        acceptance_terms = items.TransferAcceptance.from_json(
+            {
+                "type": "TransferAcceptance",
+                "item": terms["item"],
+                "seller": terms["seller"],
+                "buyer": buyer,
+                "nonce": terms["nonce"],
+                "offer": {"id": offer["id"], "digestMultibase": filed["digest"]},
+                "acceptedAt": items.format_date_time(moment),
+            }
+        )
+        acceptance = issue_credential(
+            items.build_credential(
+                acceptance_terms,
+                issuer=buyer,
+                valid_from=moment,
+                credential_id=f"urn:uuid:{uuid.uuid4()}",
+            ),
+            key=wallet.signing_key(buyer),
+            verification_method=record.verification_method,
+        )
+        result = _plain(
+            client.accept_offer(token, offer_id, acceptance, claim_code=claim_code)
+        )
         receipt = kept_receipt(result.get("receipt"), result.get("opening"))
         stored_vc = wallet.add_credential(result["credential"], receipt=receipt)
         stored_sd = wallet.add_credential(result["sd_jwt_credential"], receipt=receipt)
@@ -516,24 +516,22 @@ def _change_state(
     if receipt_out is not None:
         _write_new(receipt_out, "")
     try:
-        with open_wallet(output, cfg, passphrase_file) as wallet:
-            did = _owner(wallet, as_)
-            client = connect(cfg, registry_url)
-            try:
-                _require(capability)
-                token = authenticate(client, wallet, did)
-                item_id = _item_id(item)
-                # Without If-Match the client fetches the item's current ETag.
-                if capability == "missing":
-                    state = client.report_missing(token, item_id, report)
-                elif capability == "stolen":
-                    state = client.confirm_stolen(token, item_id, report or {})
-                else:
-                    state = client.mark_recovered(token, item_id)
-            except RegistryProblem as exc:
-                raise _problem(exc) from exc
-            finally:
-                client.close()
+        _require(capability)
+        with registry_session(
+            output,
+            cfg,
+            registry_url=registry_url,
+            as_=as_,
+            passphrase_file=passphrase_file,
+        ) as session:
+            client, token, item_id = session.client, session.token, _item_id(item)
+            # Without If-Match the client fetches the item's current ETag.
+            if capability == "missing":
+                state = client.report_missing(token, item_id, report)
+            elif capability == "stolen":
+                state = client.confirm_stolen(token, item_id, report or {})
+            else:
+                state = client.mark_recovered(token, item_id)
     except BaseException:
         if receipt_out is not None:
             receipt_out.unlink(missing_ok=True)
@@ -1190,23 +1188,21 @@ def registry_facts(
         CLIError: the registry's problem (its code).
     """
     _require("insurer-check")
-    with open_wallet(output, cfg, passphrase_file) as wallet:
-        insurer = _owner(wallet, as_)
-        client = connect(cfg, registry_url)
-        try:
-            token = authenticate(client, wallet, insurer)
-            answer = _plain(
-                client.verify_for_insurer(
-                    token,
-                    sd_jwt=presentation,
-                    nonce=nonce,
-                    before=None if before is None else _utc(before),
-                )
+    with registry_session(
+        output,
+        cfg,
+        registry_url=registry_url,
+        as_=as_,
+        passphrase_file=passphrase_file,
+    ) as session:
+        answer = _plain(
+            session.client.verify_for_insurer(
+                session.token,
+                sd_jwt=presentation,
+                nonce=nonce,
+                before=None if before is None else _utc(before),
             )
-        except RegistryProblem as exc:
-            raise _problem(exc) from exc
-        finally:
-            client.close()
+        )
     return {name: answer.get(name) for name in REGISTRY_FACTS}
 
 
